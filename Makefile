@@ -1,0 +1,41 @@
+# dfpeer — build, test, lint, bench, demo.
+GO        ?= go
+BIN       := bin/dfpeer
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X github.com/dragonflydb/dfpeer/internal/cmdutil.Version=$(VERSION) -X github.com/dragonflydb/dfpeer/internal/cmdutil.Commit=$(COMMIT)
+STATICCHECK_VERSION := v0.8.2
+TOOLS     := $(CURDIR)/bin/tools
+
+.PHONY: build test test-short lint bench demo clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dfpeer
+
+# The whole suite, with the race detector. End-to-end tests build the
+# binary themselves and drive it (also under a pseudo-terminal).
+test:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(TOOLS)/staticcheck
+	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
+	@test -z "$$(gofmt -l cmd internal pkg)" || { echo "gofmt needed:"; gofmt -l cmd internal pkg; exit 1; }
+
+# Benchmarks print figures; they never fail on timing.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./pkg/dfcloud ./internal/peering/... ./internal/app/...
+
+# The main job on the sandbox: no account, no credentials needed.
+demo: build
+	./$(BIN) --sandbox networks list
+	./$(BIN) --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input
+
+clean:
+	rm -rf bin

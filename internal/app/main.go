@@ -1,0 +1,83 @@
+// Package app runs dfpeer: it builds the Factory and the command tree,
+// executes them, and turns the outcome into an exit code and one line of
+// error.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dragonflydb/dfpeer/internal/cmd/root"
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
+)
+
+// Main is the whole program; cmd/dfpeer exits with its result.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ios := iostreams.System()
+	f := cmdutil.NewFactory(ios, sandbox.StartForCLI)
+	return Run(ctx, f, os.Args[1:])
+}
+
+// Run executes args against f and returns the exit code. Tests call it with
+// a test Factory.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	executed, err := cmd.ExecuteContextC(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	// A signal cancels ctx; whatever error the interrupted call produced,
+	// the user's intent was to stop.
+	if errors.Is(ctx.Err(), context.Canceled) && !errors.Is(err, cmdutil.ErrCancelled) {
+		err = cmdutil.ErrCancelled
+	}
+	printError(f, executed, err)
+	return cmdutil.ExitCode(err)
+}
+
+func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
+	w := f.IOStreams.ErrOut
+	cs := f.IOStreams.ColorScheme()
+	if errors.Is(err, cmdutil.ErrSilent) {
+		return
+	}
+	msg := err.Error()
+	if errors.Is(err, cmdutil.ErrCancelled) {
+		msg = "cancelled"
+	}
+	// Cobra's own errors for unknown commands mention "unknown command";
+	// keep them, they already name the offending word.
+	fmt.Fprintf(w, "%s %s\n", cs.Red("error:"), strings.TrimSpace(msg))
+
+	var (
+		flagErr *cmdutil.FlagError
+		hintErr *cmdutil.HintError
+		timeout *cmdutil.TimeoutError
+		dfAuth  *dfcloud.AuthError
+	)
+	switch {
+	case errors.As(err, &flagErr) && cmd != nil:
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	case errors.As(err, &hintErr) && hintErr.Hint != "":
+		fmt.Fprintln(w, hintErr.Hint)
+	case errors.As(err, &timeout) && timeout.Hint != "":
+		fmt.Fprintln(w, timeout.Hint)
+	case errors.As(err, &dfAuth):
+		fmt.Fprintln(w, "Check DFCLOUD_API_KEY (or --api-key-file): the Dragonfly Cloud API refused the key.")
+	}
+}

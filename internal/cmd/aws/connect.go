@@ -1,0 +1,258 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/prompt"
+	awsprov "github.com/dragonflydb/dfpeer/internal/provider/aws"
+)
+
+// ConnectOptions are the inputs of `dfpeer aws connect`.
+type ConnectOptions struct {
+	Factory *cmdutil.Factory
+	connectcmd.Common
+	Region         string
+	Profile        string
+	AccountID      string
+	VPCID          string
+	RouteTables    []string
+	SecurityGroups []string
+}
+
+var (
+	vpcIDRE     = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	rtbIDRE     = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	sgIDRE      = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// NewCmdConnect returns `dfpeer aws connect`.
+func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	opts := &ConnectOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "connect",
+		Short: "Peer a Dragonfly Cloud network with an AWS VPC, end to end",
+		Long: `Peer a Dragonfly Cloud network with one of your AWS VPCs, end to end:
+
+  1. check everything first (network active and on AWS, VPC exists, no CIDR
+     overlap, route tables and security groups belong to the VPC) — nothing
+     is changed when a check fails (exit 2);
+  2. show the plan and ask to confirm (--yes skips, --dry-run stops here);
+  3. create the Dragonfly connection (or adopt the one a previous run made);
+  4. check that the peering request really is this connection's, and accept it;
+  5. route the network's CIDR to the peering in each route table;
+  6. allow TCP --port from the network's CIDR (only) in each security group;
+  7. wait until the connection is active (--timeout).
+
+Every step looks before it writes, so re-running the same command after an
+interruption resumes where it stopped and never duplicates anything.
+
+Missing values are asked for on a terminal, with choices read from your
+account. AWS credentials, region and endpoints come from the SDK's own chain:
+environment, shared config and --profile, SSO, instance roles;
+AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_STS are honoured.
+'dfpeer aws permissions' prints the IAM policy this needs.`,
+		Example: `  # Interactive: pick the network, VPC, route tables and groups
+  dfpeer aws connect
+
+  # Scripted
+  dfpeer aws connect --yes --network prod --vpc-id vpc-0a1b2c3d4e5f60001 \
+    --route-table rtb-0a1b2c3d4e5f60001 --security-group sg-0a1b2c3d4e5f60001
+
+  # See what would change
+  dfpeer aws connect --network prod --vpc-id vpc-0a1b2c3d4e5f60001 --dry-run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return connectRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	opts.Common.AddFlags(fl, "aws")
+	fl.StringVar(&opts.Region, "region", "", "acceptor region: your VPC's region (default: the AWS profile's region)")
+	fl.StringVar(&opts.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE or default)")
+	fl.StringVar(&opts.AccountID, "account-id", "", "acceptor AWS account (default: the credentials' account; must match it)")
+	fl.StringVar(&opts.VPCID, "vpc-id", "", "your VPC to peer, e.g. vpc-0a1b2c3d4e5f60001")
+	fl.StringArrayVar(&opts.RouteTables, "route-table", nil, "route table to add the route to; repeatable (default: the VPC's main and explicitly associated tables)")
+	fl.StringArrayVar(&opts.SecurityGroups, "security-group", nil, "security group to open --port in; repeatable (default: the VPC's default group)")
+	return cmd
+}
+
+func (o *ConnectOptions) validate() error {
+	f := o.Factory
+	canPrompt := f.IOStreams.CanPrompt()
+	if err := o.Common.Validate(canPrompt, f.Globals.Yes); err != nil {
+		return err
+	}
+	if o.VPCID != "" && !vpcIDRE.MatchString(o.VPCID) {
+		return cmdutil.FlagErrorf("invalid value %q for --vpc-id: want vpc- followed by 8 or 17 hex digits", o.VPCID)
+	}
+	for _, id := range o.RouteTables {
+		if !rtbIDRE.MatchString(id) {
+			return cmdutil.FlagErrorf("invalid value %q for --route-table: want rtb- followed by 8 or 17 hex digits", id)
+		}
+	}
+	for _, id := range o.SecurityGroups {
+		if !sgIDRE.MatchString(id) {
+			return cmdutil.FlagErrorf("invalid value %q for --security-group: want sg- followed by 8 or 17 hex digits", id)
+		}
+	}
+	if o.AccountID != "" && !accountIDRE.MatchString(o.AccountID) {
+		return cmdutil.FlagErrorf("invalid value %q for --account-id: want a 12-digit AWS account ID", o.AccountID)
+	}
+	if o.Region != "" && !regionRE.MatchString(o.Region) {
+		return cmdutil.FlagErrorf("invalid value %q for --region: want an AWS region such as us-east-1", o.Region)
+	}
+	if err := connectcmd.RequireFlag(o.Network, "--network", canPrompt); err != nil {
+		return err
+	}
+	return connectcmd.RequireFlag(o.VPCID, "--vpc-id", canPrompt)
+}
+
+func connectRun(ctx context.Context, o *ConnectOptions) error {
+	f := o.Factory
+	ios := f.IOStreams
+	canPrompt := ios.CanPrompt()
+	api, err := f.DFCloud()
+	if err != nil {
+		return err
+	}
+	net, err := connectcmd.ChooseNetwork(ctx, api, f.Prompter(), o.Network, "aws")
+	if err != nil {
+		return err
+	}
+	ep, err := f.Endpoints()
+	if err != nil {
+		return err
+	}
+	cfg := awsprov.Config{Profile: o.Profile, Region: o.Region, Verbose: f.VerboseLog(), MaxBackoff: f.Tuning.MaxBackoff}
+	if ep != nil {
+		cfg.Sandbox = ep.AWS
+	}
+	client, err := awsprov.NewClient(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
+	vpcName, err := o.askVPC(ctx, client, f.Prompter())
+	if err != nil {
+		return err
+	}
+	if canPrompt {
+		if err := o.askTargets(ctx, client, f.Prompter()); err != nil {
+			return err
+		}
+	}
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt, o.Name, connectcmd.DefaultName(vpcName, net.Name))
+	if err != nil {
+		return err
+	}
+
+	prov := awsprov.NewProvider(client, awsprov.Inputs{
+		AccountID: o.AccountID, VPCID: o.VPCID, RouteTables: o.RouteTables, SecurityGroups: o.SecurityGroups,
+		Port: o.Port, ConnectionName: name,
+	})
+	run := &connectcmd.Run{
+		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
+		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
+	}
+	return run.Execute(ctx)
+}
+
+// askVPC offers the region's VPCs (or finds the given one's name for the
+// default connection name).
+func (o *ConnectOptions) askVPC(ctx context.Context, c *awsprov.Client, p prompt.Prompter) (string, error) {
+	vpcs, err := c.VPCs(ctx)
+	if err != nil {
+		return "", err
+	}
+	if o.VPCID != "" {
+		for _, v := range vpcs {
+			if v.ID == o.VPCID && v.Name != "" {
+				return v.Name, nil
+			}
+		}
+		return o.VPCID, nil
+	}
+	if len(vpcs) == 0 {
+		return "", cmdutil.InputErrorf("no VPC in region %s of this account; pass --region for another region", c.Region)
+	}
+	options := make([]prompt.Option, len(vpcs))
+	for i, v := range vpcs {
+		name := v.Name
+		if name == "" {
+			name = "(no Name tag)"
+		}
+		if v.IsDefault {
+			name += " [default]"
+		}
+		options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s", v.ID, name, strings.Join(v.CIDRs, ", ")), Value: v.ID}
+	}
+	id, err := p.Select(fmt.Sprintf("VPC to peer (%s)", c.Region), options, vpcs[0].ID)
+	if err != nil {
+		return "", err
+	}
+	o.VPCID = id
+	for _, v := range vpcs {
+		if v.ID == id && v.Name != "" {
+			return v.Name, nil
+		}
+	}
+	return id, nil
+}
+
+// askTargets offers the VPC's route tables and security groups with the
+// defaults preselected.
+func (o *ConnectOptions) askTargets(ctx context.Context, c *awsprov.Client, p prompt.Prompter) error {
+	if len(o.RouteTables) == 0 {
+		rts, err := c.RouteTables(ctx, o.VPCID)
+		if err != nil {
+			return err
+		}
+		if len(rts) > 0 {
+			options := make([]prompt.Option, len(rts))
+			for i, rt := range rts {
+				label := rt.ID
+				if rt.Name != "" {
+					label += "  " + rt.Name
+				}
+				if rt.Main {
+					label += "  (main)"
+				}
+				options[i] = prompt.Option{Label: label, Value: rt.ID}
+			}
+			if o.RouteTables, err = p.MultiSelect("Route tables to add the route to", options, awsprov.DefaultRouteTables(rts)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(o.SecurityGroups) == 0 {
+		sgs, err := c.SecurityGroups(ctx, o.VPCID)
+		if err != nil {
+			return err
+		}
+		if len(sgs) > 0 {
+			options := make([]prompt.Option, len(sgs))
+			for i, g := range sgs {
+				options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s", g.ID, g.Name, g.Description), Value: g.ID}
+			}
+			if o.SecurityGroups, err = p.MultiSelect(fmt.Sprintf("Security groups to open TCP %d in", o.Port), options, awsprov.DefaultSecurityGroups(sgs)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

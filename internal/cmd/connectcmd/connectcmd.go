@@ -1,0 +1,204 @@
+// Package connectcmd holds what `dfpeer aws|gcp|azure connect` share: the
+// common flags, choosing the Dragonfly network, the connection name, and
+// running the peering flow with its plan, confirmation and summary.
+package connectcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/progress"
+	"github.com/dragonflydb/dfpeer/internal/prompt"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
+)
+
+// Common are the flags every connect command has.
+type Common struct {
+	Network string
+	Name    string
+	Port    int
+	DryRun  bool
+	NoWait  bool
+}
+
+// AddFlags declares the common flags.
+func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
+	fs.StringVar(&c.Network, "network", "", fmt.Sprintf("Dragonfly Cloud network, by ID or name (an active %s network)", provider))
+	fs.StringVar(&c.Name, "name", "", "connection name, unique in the network (default: derived from your VPC and the network)")
+	fs.IntVar(&c.Port, "port", 6379, "datastore port to open from the Dragonfly network")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
+	fs.BoolVar(&c.NoWait, "no-wait", false, "stop once your side is done, without waiting for the connection to become active")
+}
+
+// Validate checks the common flags' values: before any API call.
+func (c *Common) Validate(canPrompt, yes bool) error {
+	if c.Port < 1 || c.Port > 65535 {
+		return cmdutil.FlagErrorf("invalid value %d for --port: want a TCP port between 1 and 65535", c.Port)
+	}
+	if c.Name != "" {
+		if err := ValidateName(c.Name); err != nil {
+			return cmdutil.FlagErrorf("invalid value %q for --name: %v", c.Name, err)
+		}
+	}
+	if !canPrompt && !yes && !c.DryRun {
+		return cmdutil.FlagErrorf("--yes is required when not running interactively (or --dry-run to only print the plan)")
+	}
+	return nil
+}
+
+// RequireFlag fails a non-interactive run that lacks a value, naming the
+// flag.
+func RequireFlag(value, flag string, canPrompt bool) error {
+	if value == "" && !canPrompt {
+		return cmdutil.FlagErrorf("%s is required when not running interactively", flag)
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$`)
+
+// ValidateName checks a connection name: letters, digits, '.', '_' and
+// '-', starting with a letter or digit, at most 63 characters.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return errors.New("want 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	return nil
+}
+
+// DefaultName derives a connection name from the user's VPC and the
+// network: lower-case, safe characters, at most 63 long.
+func DefaultName(vpc, network string) string {
+	clean := func(s string) string {
+		var b strings.Builder
+		for _, r := range strings.ToLower(s) {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
+				b.WriteRune(r)
+			default:
+				b.WriteRune('-')
+			}
+		}
+		return strings.Trim(b.String(), "-._")
+	}
+	name := clean(vpc) + "-" + clean(network)
+	if len(name) > 63 {
+		name = strings.TrimRight(name[:63], "-._")
+	}
+	return strings.TrimLeft(name, "-._")
+}
+
+// ChooseNetwork resolves --network, or on a terminal offers the account's
+// active networks of the provider.
+func ChooseNetwork(ctx context.Context, api cmdutil.NetworkGetter, p prompt.Prompter, ref, provider string) (*dfcloud.Network, error) {
+	if ref != "" {
+		n, err := cmdutil.ResolveNetwork(ctx, api, ref, "--network")
+		if err != nil {
+			return nil, err
+		}
+		return n, cmdutil.RequireProvider(n, provider, "--network")
+	}
+	all, err := api.ListNetworks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var options []prompt.Option
+	byID := map[string]*dfcloud.Network{}
+	for i := range all {
+		n := &all[i]
+		if n.Location.Provider != provider || n.Status != dfcloud.NetworkActive {
+			continue
+		}
+		byID[n.NetworkID] = n
+		options = append(options, prompt.Option{Label: fmt.Sprintf("%s  %s  %s  (%s)", n.Name, n.Location.Region, n.CIDRBlock, n.NetworkID), Value: n.NetworkID})
+	}
+	if len(options) == 0 {
+		return nil, cmdutil.InputErrorf("no active %s network in this Dragonfly Cloud account: create one in the console first (see 'dfpeer networks list')", provider)
+	}
+	sort.Slice(options, func(i, j int) bool { return options[i].Label < options[j].Label })
+	id, err := p.Select("Dragonfly Cloud network", options, options[0].Value)
+	if err != nil {
+		return nil, err
+	}
+	return byID[id], nil
+}
+
+// ChooseName returns --name, or the derived default (offered for editing
+// on a terminal).
+func ChooseName(p prompt.Prompter, canPrompt bool, given, derived string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if !canPrompt {
+		return derived, nil
+	}
+	return p.Input("Connection name", derived, ValidateName)
+}
+
+// Run is what every connect command does once its provider is ready: run
+// the flow, then print the plan (dry run) or the summary.
+type Run struct {
+	IO       *iostreams.IOStreams
+	JSON     bool
+	Yes      bool
+	Timeout  time.Duration
+	Poll     dfcloud.WaitOptions
+	Prompter func() prompt.Prompter
+	API      peering.API
+	Provider peering.Provider
+	Network  *dfcloud.Network
+	Name     string
+	Common   Common
+}
+
+// Execute runs the flow.
+func (r *Run) Execute(ctx context.Context) error {
+	ios := r.IO
+	planOut := ios.ErrOut
+	if r.Common.DryRun && !r.JSON {
+		planOut = ios.Out
+	} else if r.Common.DryRun {
+		planOut = nil
+	}
+	var confirm func() (bool, error)
+	if !r.Yes && !r.Common.DryRun {
+		confirm = func() (bool, error) {
+			return r.Prompter().Confirm("Make these changes?", true)
+		}
+	}
+	res, plan, err := peering.Run(ctx, peering.Options{
+		API: r.API, Provider: r.Provider, Network: r.Network, Name: r.Name, NameGiven: r.Common.Name != "",
+		Report: progress.New(ios), PlanOut: planOut, Confirm: confirm,
+		DryRun: r.Common.DryRun, NoWait: r.Common.NoWait, Timeout: r.Timeout, Poll: r.Poll,
+	})
+	if errors.Is(err, peering.ErrDryRun) {
+		if r.JSON {
+			return cmdutil.PrintJSON(ios.Out, plan)
+		}
+		fmt.Fprintln(ios.ErrOut, "Dry run: nothing was changed.")
+		return nil
+	}
+	if err != nil {
+		// A failed run still reports what it got done, for scripts.
+		if res != nil && res.ConnectionID != "" && r.JSON {
+			_ = cmdutil.PrintJSON(ios.Out, res)
+		}
+		return err
+	}
+	if r.JSON {
+		return cmdutil.PrintJSON(ios.Out, res)
+	}
+	peering.WriteSummary(ios.Out, ios.ColorScheme(), res)
+	fmt.Fprintln(ios.ErrOut, peering.NextStepHint(res))
+	return nil
+}

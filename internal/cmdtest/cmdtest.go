@@ -1,0 +1,159 @@
+// Package cmdtest runs dfpeer commands in-process for tests: a Factory
+// whose streams are buffers, whose environment is a map, and whose
+// Dragonfly API is a simulator on an httptest server.
+package cmdtest
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/dragonflydb/dfpeer/internal/app"
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/prompt"
+	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
+	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
+	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
+	"github.com/dragonflydb/dfpeer/internal/sim/simcloud"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
+)
+
+// APIKey is the test key; tests grep output for it.
+const APIKey = "dfc-test-key-9f8e7d6c5b4a"
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// Env is one test's world.
+type Env struct {
+	T      testing.TB
+	F      *cmdutil.Factory
+	IO     *iostreams.IOStreams
+	In     *bytes.Buffer
+	Out    *bytes.Buffer
+	ErrOut *bytes.Buffer
+	Vars   map[string]string
+	DF     *dfcloudsim.Sim
+	DFURL  string
+	// SB is the sandbox of NewSandbox.
+	SB *sandbox.Sandbox
+	// Prompter, when set, answers prompts (the streams must claim a TTY).
+	Prompter prompt.Prompter
+}
+
+// Options tune New.
+type Options struct {
+	Delays dfcloudsim.Delays
+	Clouds []simcloud.Cloud
+}
+
+// New starts a Dragonfly simulator seeded from testdata/networks.json and a
+// Factory pointed at it.
+func New(t testing.TB, o Options) *Env {
+	t.Helper()
+	n := 0
+	sim := dfcloudsim.New(dfcloudsim.Options{APIKey: APIKey, Delays: o.Delays, Clouds: o.Clouds,
+		IDs: func(prefix string) string { n++; return fmt.Sprintf("%s-%04d", prefix, n) }})
+	fixture, err := os.ReadFile(filepath.Join(Root(), "testdata", "networks.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.LoadNetworks(bytes.NewReader(fixture)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+
+	ios, in, out, errOut := iostreams.Test()
+	e := &Env{T: t, IO: ios, In: in, Out: out, ErrOut: errOut, DF: sim, DFURL: srv.URL,
+		Vars: map[string]string{"DFCLOUD_API_URL": srv.URL, "DFCLOUD_API_KEY": APIKey}}
+	e.F = cmdutil.NewFactory(ios, func() (*cmdutil.Endpoints, error) {
+		return nil, fmt.Errorf("no sandbox in this test")
+	})
+	e.F.Getenv = func(k string) string { return e.Vars[k] }
+	e.F.Tuning = fastTuning
+	e.F.Prompter = e.prompter
+	return e
+}
+
+// NewSandbox starts a fast sandbox (every simulator, demo data,
+// deterministic IDs) and a Factory whose clients all point at it, as
+// --sandbox does.
+func NewSandbox(t testing.TB, o sandbox.Options) *Env {
+	t.Helper()
+	o.Fast = true
+	sb, err := sandbox.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ios, in, out, errOut := iostreams.Test()
+	e := &Env{T: t, IO: ios, In: in, Out: out, ErrOut: errOut, DF: sb.DF, DFURL: sb.URL, SB: sb, Vars: map[string]string{}}
+	e.F = cmdutil.NewFactory(ios, func() (*cmdutil.Endpoints, error) { return sb.Endpoints, nil })
+	e.F.Endpoints = func() (*cmdutil.Endpoints, error) { return sb.Endpoints, nil }
+	e.F.Getenv = func(k string) string { return e.Vars[k] }
+	e.F.Tuning = fastTuning
+	e.F.Prompter = e.prompter
+	return e
+}
+
+// fastTuning makes polling and SDK retries quick.
+var fastTuning = cmdutil.Tuning{
+	Poll:       dfcloud.WaitOptions{Interval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond},
+	MaxBackoff: 20 * time.Millisecond,
+}
+
+func (e *Env) prompter() prompt.Prompter {
+	if e.Prompter == nil {
+		// Commands may hold a prompter they never use; only a question
+		// asked without a scripted answer is a failure.
+		return prompttest.New(e.T)
+	}
+	return e.Prompter
+}
+
+// Run executes dfpeer with args and returns the exit code.
+func (e *Env) Run(args ...string) int {
+	e.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return e.RunContext(ctx, args...)
+}
+
+// RunContext is Run with the caller's context (to interrupt it).
+func (e *Env) RunContext(ctx context.Context, args ...string) int {
+	return app.Run(ctx, e.F, args)
+}
+
+// Root is the repository root.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Golden compares got with testdata/golden/name, or rewrites it with
+// -update.
+func Golden(t testing.TB, name, got string) {
+	t.Helper()
+	path := filepath.Join(Root(), "testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (-update rewrites it)\n--- want\n%s\n--- got\n%s", name, want, got)
+	}
+}

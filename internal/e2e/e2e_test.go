@@ -1,0 +1,284 @@
+// Package e2e drives the built dfpeer binary: under a pseudo-terminal for
+// the interactive forms, with signals for cancellation, and with the
+// standard SDK environment variables pointing at the simulators.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdtest"
+	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dfpeer-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "dfpeer")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/dfpeer")
+	build.Dir = cmdtest.Root()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building dfpeer:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env points the binary at sb through the variables a user would set: the
+// Dragonfly ones and the AWS SDK's own, with no AWS config files.
+func env(t testing.TB, sb *sandbox.Sandbox) []string {
+	home := t.TempDir()
+	e := sb.Endpoints
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"TERM=xterm-256color",
+		"DFCLOUD_API_URL=" + e.DFCloudURL,
+		"DFCLOUD_API_KEY=" + e.DFCloudKey,
+		"AWS_ENDPOINT_URL=" + e.AWS.URL,
+		"AWS_ACCESS_KEY_ID=" + e.AWS.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + e.AWS.SecretAccessKey,
+		"AWS_REGION=" + e.AWS.Region,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"),
+	}
+}
+
+// term is a program running under a pseudo-terminal.
+type term struct {
+	t    *testing.T
+	f    *os.File
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	mark int
+	done chan error
+}
+
+func startPTY(t *testing.T, environ []string, args ...string) *term {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = environ
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &term{t: t, f: f, cmd: cmd, done: make(chan error, 1)}
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := f.Read(b)
+			if n > 0 {
+				chunk := b[:n]
+				// Answer the terminal queries the TUI library makes
+				// (background colour, cursor position) as a terminal would.
+				if bytes.Contains(chunk, []byte("\x1b]11;?")) {
+					f.Write([]byte("\x1b]11;rgb:0000/0000/0000\x1b\\"))
+				}
+				if bytes.Contains(chunk, []byte("\x1b[6n")) {
+					f.Write([]byte("\x1b[1;1R"))
+				}
+				tm.mu.Lock()
+				tm.buf.Write(chunk)
+				tm.mu.Unlock()
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { tm.done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); f.Close() })
+	return tm
+}
+
+// expect waits for s to appear after the last match.
+func (tm *term) expect(s string) {
+	tm.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		tm.mu.Lock()
+		out := tm.buf.String()
+		tm.mu.Unlock()
+		if i := strings.Index(out[tm.mark:], s); i >= 0 {
+			tm.mark += i + len(s)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	tm.t.Fatalf("timed out waiting for %q; screen so far:\n%s", s, tm.buf.String())
+}
+
+func (tm *term) send(s string) {
+	tm.t.Helper()
+	time.Sleep(150 * time.Millisecond) // let the form settle before typing
+	if _, err := tm.f.Write([]byte(s)); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+func (tm *term) wait() int {
+	tm.t.Helper()
+	select {
+	case err := <-tm.done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			tm.t.Fatal(err)
+		}
+		return 0
+	case <-time.After(60 * time.Second):
+		tm.mu.Lock()
+		defer tm.mu.Unlock()
+		tm.t.Fatalf("dfpeer did not exit; screen:\n%s", tm.buf.String())
+		return -1
+	}
+}
+
+// TestInteractiveConnectInPTY answers the real huh forms in a terminal:
+// pick the network, the VPC, keep the default route tables and security
+// group, keep the default name, confirm.
+func TestInteractiveConnectInPTY(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	tm := startPTY(t, env(t, sb), "aws", "connect")
+	tm.expect("Dragonfly Cloud network")
+	tm.expect("demo-aws")
+	tm.send("\r")
+	tm.expect("VPC to peer")
+	tm.expect("app-vpc")
+	tm.send("\r")
+	tm.expect("Route tables to add the route to")
+	tm.send("\r")
+	tm.expect("Security groups to open TCP 6379 in")
+	tm.send("\r")
+	tm.expect("Connection name")
+	tm.send("\r")
+	tm.expect("Make these changes?")
+	tm.send("\r")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("exit %d; screen:\n%s", code, tm.buf.String())
+	}
+	conns := sb.DF.Connections()
+	if len(conns) != 1 || conns[0].Status != "active" || conns[0].Config.Name != "app-vpc-demo-aws" {
+		t.Fatalf("connections %+v", conns)
+	}
+	for _, id := range []string{sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT} {
+		routes, _ := sb.AWS.RouteTable(id)
+		found := false
+		for _, r := range routes {
+			found = found || (r.Destination == "192.168.0.0/16" && r.Target == conns[0].PeerConnectionID)
+		}
+		if !found {
+			t.Errorf("no route to the peering in %s: %+v", id, routes)
+		}
+	}
+	rules, _ := sb.AWS.SecurityGroup(sb.Demo.AWSApp.DefaultSecurityGroupID)
+	n := 0
+	for _, r := range rules {
+		if !r.Egress && r.CIDR == "192.168.0.0/16" && r.FromPort == 6379 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d rules for the network in the default group: %+v", n, rules)
+	}
+}
+
+// Ctrl-C during the wait exits 130, says a re-run resumes, and the re-run
+// converges.
+func TestInterruptAndResume(t *testing.T) {
+	d := sandbox.Delays{Provision: 200 * time.Millisecond, Activate: 3 * time.Second, AWSProvisioning: 100 * time.Millisecond, Delete: time.Millisecond}
+	sb, err := sandbox.Start(sandbox.Options{Fast: true, Delays: &d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	args := []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSVPC, "--yes"}
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env(t, sb)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "Waiting for the connection to become active") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130, got %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run the same command again to resume") {
+		t.Errorf("no resume hint:\n%s", stderr.String())
+	}
+	again := exec.Command(binary, append(args, "-o", "json")...)
+	again.Env = env(t, sb)
+	out, err := again.Output()
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	var res struct{ Status string }
+	if err := json.Unmarshal(out, &res); err != nil || res.Status != "active" {
+		t.Fatalf("re-run result %s: %v", out, err)
+	}
+	if n := len(sb.DF.Connections()); n != 1 {
+		t.Fatalf("%d connections after resume", n)
+	}
+}
+
+// `dfpeer --sandbox connections list -o json` works on a machine with no
+// credentials at all.
+func TestSandboxNeedsNothing(t *testing.T) {
+	cmd := exec.Command(binary, "--sandbox", "connections", "list", "-o", "json")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if !json.Valid(out) {
+		t.Fatalf("not JSON: %s", out)
+	}
+	cmd = exec.Command(binary, "--sandbox", "networks", "list")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	out, err = cmd.Output()
+	if err != nil || !strings.Contains(string(out), "demo-aws") {
+		t.Fatalf("%v: %s", err, out)
+	}
+}
+
+// BenchmarkHelpStartup measures `dfpeer --help` as a user runs it: process
+// start, package initialisation, cobra.
+func BenchmarkHelpStartup(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if err := exec.Command(binary, "--help").Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

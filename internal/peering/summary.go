@@ -1,0 +1,47 @@
+package peering
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/dragonflydb/dfpeer/internal/iostreams"
+)
+
+// WriteSummary prints the outcome of a connect run for a person.
+func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *Result) {
+	icon := cs.SuccessIcon()
+	if r.Status != "active" {
+		icon = cs.WarningIcon()
+	}
+	fmt.Fprintf(w, "%s Connection %s (%s) is %s\n", icon, r.Name, r.ConnectionID, r.Status)
+	if r.StatusDetail != "" {
+		fmt.Fprintf(w, "  Detail:   %s\n", r.StatusDetail)
+	}
+	fmt.Fprintf(w, "  Network:  %s\n", r.NetworkID)
+	fmt.Fprintf(w, "  Peering:  %s\n", dash(r.PeerConnectionID))
+	for _, rt := range r.Routes {
+		fmt.Fprintf(w, "  Route:    %s in %s → %s (%s)\n", rt.Destination, rt.RouteTable, rt.Target, rt.Action)
+	}
+	for _, fr := range r.FirewallRules {
+		name := fr.Target
+		if fr.Name != "" {
+			name = fr.Name + " in " + fr.Target
+		}
+		fmt.Fprintf(w, "  Firewall: %s: allow %s %d from %s (%s)\n", name, fr.Protocol, fr.Port, fr.Source, fr.Action)
+	}
+}
+
+// NextStepHint is printed on stderr after a successful run.
+func NextStepHint(r *Result) string {
+	if r.Status == "active" {
+		return fmt.Sprintf("Next: create a datastore on network %s with a private endpoint; your VPC reaches it over the peering.", r.NetworkID)
+	}
+	return fmt.Sprintf("The connection is %s. Follow it with: dfpeer connections wait %s --for active", r.Status, r.ConnectionID)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,172 @@
+// Package progress shows the steps of a long operation on stderr: a live
+// list with a spinner on a terminal, one plain line per event otherwise
+// (CI logs). The flow reports through the Reporter interface and never
+// writes to stdout, which is kept for data.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dragonflydb/dfpeer/internal/iostreams"
+)
+
+// Reporter receives step events. Steps run one at a time.
+type Reporter interface {
+	// Start begins a step.
+	Start(title string)
+	// Update changes the current step's live detail (e.g. a status).
+	Update(detail string)
+	// Done ends the current step successfully; note says how (e.g.
+	// "created", "already done").
+	Done(note string)
+	// Fail ends the current step with an error.
+	Fail(err error)
+	// Info prints a line outside any step.
+	Info(msg string)
+}
+
+// New picks the renderer for the streams: live on a terminal, plain
+// otherwise.
+func New(ios *iostreams.IOStreams) Reporter {
+	cs := ios.ColorScheme()
+	if ios.IsStderrTTY() {
+		return &Live{w: ios.ErrOut, cs: cs, now: time.Now}
+	}
+	return &Plain{W: ios.ErrOut, cs: cs, Now: time.Now}
+}
+
+// Plain writes one line per event: safe for logs and pipes.
+type Plain struct {
+	W     io.Writer
+	Now   func() time.Time
+	cs    *iostreams.ColorScheme
+	title string
+	start time.Time
+}
+
+// NewPlain returns a Plain reporter without colour.
+func NewPlain(w io.Writer, now func() time.Time) *Plain {
+	return &Plain{W: w, Now: now, cs: &iostreams.ColorScheme{}}
+}
+
+func (p *Plain) Start(title string) {
+	p.title, p.start = title, p.Now()
+	fmt.Fprintf(p.W, "• %s...\n", title)
+}
+
+func (p *Plain) Update(detail string) {
+	fmt.Fprintf(p.W, "  %s: %s\n", p.title, detail)
+}
+
+func (p *Plain) Done(note string) {
+	fmt.Fprintf(p.W, "%s %s%s %s\n", p.cs.SuccessIcon(), p.title, suffix(note), p.cs.Gray("("+elapsed(p.Now().Sub(p.start))+")"))
+}
+
+func (p *Plain) Fail(err error) {
+	fmt.Fprintf(p.W, "%s %s %s\n", p.cs.FailureIcon(), p.title, p.cs.Gray("("+elapsed(p.Now().Sub(p.start))+")"))
+}
+
+func (p *Plain) Info(msg string) { fmt.Fprintln(p.W, msg) }
+
+func suffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return ": " + note
+}
+
+func elapsed(d time.Duration) string {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+// Live redraws the current step with a spinner and its elapsed time;
+// finished steps stay on screen with ✓ or ✗ and their duration.
+type Live struct {
+	w   io.Writer
+	cs  *iostreams.ColorScheme
+	now func() time.Time
+
+	mu     sync.Mutex
+	title  string
+	detail string
+	start  time.Time
+	frame  int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func (l *Live) Start(title string) {
+	l.mu.Lock()
+	l.title, l.detail, l.start, l.frame = title, "", l.now(), 0
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	l.drawLocked()
+	l.mu.Unlock()
+	go l.spin(l.stop, l.done)
+}
+
+func (l *Live) spin(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			l.frame++
+			l.drawLocked()
+			l.mu.Unlock()
+		}
+	}
+}
+
+func (l *Live) drawLocked() {
+	line := fmt.Sprintf("%s %s", l.cs.Yellow(spinnerFrames[l.frame%len(spinnerFrames)]), l.title)
+	if l.detail != "" {
+		line += " — " + l.detail
+	}
+	line += " " + l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")")
+	fmt.Fprintf(l.w, "\r\x1b[K%s", line)
+}
+
+func (l *Live) Update(detail string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.detail = detail
+	l.drawLocked()
+}
+
+func (l *Live) finish(icon, note string) {
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
+		l.stop = nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "\r\x1b[K%s %s%s %s\n", icon, l.title, suffix(note), l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")"))
+}
+
+func (l *Live) Done(note string) { l.finish(l.cs.SuccessIcon(), note) }
+func (l *Live) Fail(err error)   { l.finish(l.cs.FailureIcon(), "") }
+
+func (l *Live) Info(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stop != nil {
+		fmt.Fprintf(l.w, "\r\x1b[K%s\n", strings.TrimRight(msg, "\n"))
+		l.drawLocked()
+		return
+	}
+	fmt.Fprintln(l.w, msg)
+}

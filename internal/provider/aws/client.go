@@ -1,0 +1,196 @@
+// Package aws is the AWS side of dfpeer: it discovers VPCs, route tables
+// and security groups for the prompts, checks them before any change, and
+// accepts the peering, adds routes and opens the security groups, each step
+// check-then-act. It is the only package that imports the AWS SDK.
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/httplog"
+)
+
+// EC2API is the part of the EC2 client dfpeer calls. Keeping it narrow
+// makes `dfpeer aws permissions` easy to keep honest: every method here is
+// one IAM action in the policy.
+type EC2API interface {
+	DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error)
+	DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteTablesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error)
+	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	DescribeVpcPeeringConnections(ctx context.Context, in *ec2.DescribeVpcPeeringConnectionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeVpcPeeringConnectionsOutput, error)
+	AcceptVpcPeeringConnection(ctx context.Context, in *ec2.AcceptVpcPeeringConnectionInput, optFns ...func(*ec2.Options)) (*ec2.AcceptVpcPeeringConnectionOutput, error)
+	CreateRoute(ctx context.Context, in *ec2.CreateRouteInput, optFns ...func(*ec2.Options)) (*ec2.CreateRouteOutput, error)
+	AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.AuthorizeSecurityGroupIngressInput, optFns ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
+}
+
+// STSAPI is the part of STS dfpeer calls.
+type STSAPI interface {
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// Config says how to reach AWS.
+type Config struct {
+	Profile string // --profile; empty: the SDK's default chain
+	Region  string // --region; empty: the profile's region
+	// Sandbox, when set, points every client at the simulator with static
+	// credentials and ignores the user's AWS configuration.
+	Sandbox *cmdutil.AWSEndpoints
+	// Verbose, when set, receives one line per HTTP call (--verbose).
+	Verbose io.Writer
+	// MaxBackoff caps the SDK's retry backoff (tests make it tiny).
+	MaxBackoff time.Duration
+}
+
+// Client is a pair of SDK clients bound to one account and region.
+type Client struct {
+	EC2    EC2API
+	STS    STSAPI
+	Region string
+}
+
+// maxAttempts is generous because EC2 throttles per account and the flow
+// must converge under throttling: a call gives up only after ten tries.
+const maxAttempts = 10
+
+// NewClient loads the SDK's configuration (environment, shared config and
+// profiles, SSO, instance roles; AWS_ENDPOINT_URL and friends) and builds
+// the clients.
+func NewClient(ctx context.Context, c Config) (*Client, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = maxAttempts
+				// The default token bucket gives up on a burst of
+				// throttles; per-call attempts already bound retries.
+				o.RateLimiter = ratelimit.None
+				if c.MaxBackoff > 0 {
+					o.MaxBackoff = c.MaxBackoff
+				}
+			})
+		}),
+	}
+	if c.Verbose != nil {
+		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{logCalls(c.Verbose)}))
+	}
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if s := c.Sandbox; s != nil {
+		opts = append(opts,
+			config.WithSharedConfigFiles([]string{}),
+			config.WithSharedCredentialsFiles([]string{}),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, "")),
+			config.WithBaseEndpoint(s.URL))
+		if c.Region == "" {
+			opts = append(opts, config.WithRegion(s.Region))
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, &cmdutil.AuthError{Err: fmt.Errorf("loading AWS configuration: %w", err)}
+	}
+	if cfg.Region == "" {
+		return nil, cmdutil.FlagErrorf("--region is required: no region in the AWS configuration (set --region, AWS_REGION, or region in the profile)")
+	}
+	return &Client{EC2: ec2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Region: cfg.Region}, nil
+}
+
+// logCalls logs every attempt (retries included) in the --verbose format.
+// It is a middleware rather than an http.Client because the SDK must keep
+// its own client to honour AWS_CA_BUNDLE.
+func logCalls(w io.Writer) func(*middleware.Stack) error {
+	var mu sync.Mutex
+	return func(stack *middleware.Stack) error {
+		return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("dfpeerVerbose",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				start := time.Now()
+				out, md, err := next.HandleDeserialize(ctx, in)
+				req, ok := in.Request.(*smithyhttp.Request)
+				if !ok {
+					return out, md, err
+				}
+				status := ""
+				if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && resp != nil {
+					status = strconv.Itoa(resp.StatusCode)
+				} else if err != nil {
+					status = httplog.ErrorStatus(err)
+				}
+				mu.Lock()
+				httplog.Line(w, req.Method, req.URL, status, time.Since(start))
+				mu.Unlock()
+				return out, md, err
+			}), middleware.After)
+	}
+}
+
+// CallerAccount returns the account the credentials belong to.
+func (c *Client) CallerAccount(ctx context.Context) (string, error) {
+	out, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", classify("reading the caller identity (sts:GetCallerIdentity)", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// errAWS wraps an SDK error with the step that failed.
+type errAWS struct {
+	step string
+	err  error
+}
+
+func (e *errAWS) Error() string { return fmt.Sprintf("%s: %v", e.step, e.err) }
+func (e *errAWS) Unwrap() error { return e.err }
+
+// classify names the step and turns credential and permission failures
+// into AuthErrors (exit 4).
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	wrapped := &errAWS{step: step, err: err}
+	switch code := errorCode(err); code {
+	case "AuthFailure", "UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "InvalidClientTokenId",
+		"SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException", "OptInRequired":
+		return &cmdutil.AuthError{Err: wrapped}
+	}
+	var signErr *v4.SigningError
+	if errors.As(err, &signErr) || strings.Contains(err.Error(), "get credentials:") {
+		return &cmdutil.AuthError{Err: fmt.Errorf("%s: no usable AWS credentials (configure them with 'aws configure', AWS_PROFILE/--profile, or environment variables): %w", step, err)}
+	}
+	return wrapped
+}
+
+// errorCode is the AWS error code of err, or "".
+func errorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,243 @@
+// Package sandbox runs every simulator together, seeded with demo data, so
+// that dfpeer can be tried (`dfpeer --sandbox …`, `make demo`) and tested
+// end to end on a machine with no cloud account and no credentials.
+//
+// Dragonfly Cloud, EC2/STS and Compute Engine share one plain-http loopback
+// listener, told apart by path (/v1/…, /aws/, /compute/v1/…); Azure gets a
+// second, TLS, listener because its login endpoint must be https.
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
+	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
+	"github.com/dragonflydb/dfpeer/internal/sim/simcloud"
+)
+
+//go:embed demo/networks.json
+var demoNetworks []byte
+
+// The sandbox's credentials. They are fixed, public and only open the
+// local simulators: they are not secrets.
+const (
+	APIKey = "sandbox-api-key"
+
+	AWSAccessKeyID     = "AKIASANDBOXDFPEER01"
+	AWSSecretAccessKey = "sandbox-aws-secret"
+	AWSAccount         = "123456789012"
+	AWSRegion          = "us-east-1"
+	// DragonflyAWSAccount owns Dragonfly's side of AWS peerings.
+	DragonflyAWSAccount = "111122223333"
+	dragonflyAWSKey     = "AKIASANDBOXDRAGONFLY"
+)
+
+// Demo resources, named in the README and the demo.
+const (
+	DemoAWSVPC        = "vpc-0a1b2c3d4e5f60001" // 10.0.0.0/16: peers cleanly
+	DemoAWSOverlapVPC = "vpc-0a1b2c3d4e5f60002" // 172.31.0.0/16 + 192.168.100.0/24: overlaps the demo network
+)
+
+// Options tune a sandbox.
+type Options struct {
+	// Addr is the listen address of the plain-http listener
+	// (default 127.0.0.1:0, a free port).
+	Addr string
+	// Fast uses near-zero delays and deterministic IDs (tests); otherwise
+	// delays are a few seconds, enough to watch the steps go by.
+	Fast bool
+	// Delays, when set, replace the preset delays (benchmarks fix them to
+	// compute the floor of a flow).
+	Delays *Delays
+}
+
+// Delays are the simulated services' asynchronous steps.
+type Delays struct {
+	Provision       time.Duration // Dragonfly: pending → inactive
+	Activate        time.Duration // Dragonfly: established → active
+	Delete          time.Duration // Dragonfly: deleting → deleted
+	AWSProvisioning time.Duration // AWS: accepted peering provisioning → active
+}
+
+// AWSFloor is the least time an AWS connect can take with these delays:
+// the steps no client can overlap.
+func (d Delays) AWSFloor() time.Duration { return d.Provision + d.AWSProvisioning + d.Activate }
+
+// Sandbox is a running set of simulators.
+type Sandbox struct {
+	DF  *dfcloudsim.Sim
+	AWS *awssim.Sim
+
+	// Delays in force.
+	Delays Delays
+	// Demo names the seeded customer resources, for tests.
+	Demo Demo
+
+	URL       string // base of the plain-http listener
+	Endpoints *cmdutil.Endpoints
+
+	servers []*http.Server
+}
+
+// Start seeds and starts the simulators.
+func Start(opts Options) (*Sandbox, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("--port/address %q: %w", opts.Addr, err)
+	}
+	if !cmdutil.IsLoopback(host) {
+		return nil, fmt.Errorf("the sandbox only listens on loopback, not %s", host)
+	}
+	sb := &Sandbox{}
+	d := delays(opts.Fast)
+	if opts.Delays != nil {
+		d = *opts.Delays
+	}
+	sb.Delays = d
+
+	sb.AWS = awssim.New(awssim.Options{Delays: awssim.Delays{Provisioning: d.AWSProvisioning}, Seed: 1})
+	if err := sb.seedAWS(); err != nil {
+		return nil, fmt.Errorf("seeding the AWS simulator: %w", err)
+	}
+	var ids func(string) string
+	if opts.Fast {
+		// Tests compare whole simulator states across runs: IDs must not
+		// depend on chance.
+		n := 0
+		ids = func(prefix string) string { n++; return fmt.Sprintf("%s-%04d", prefix, n) }
+	}
+	sb.DF = dfcloudsim.New(dfcloudsim.Options{
+		IDs:    ids,
+		APIKey: APIKey,
+		Delays: dfcloudsim.Delays{Provision: d.Provision, Activate: d.Activate, Delete: d.Delete},
+		Clouds: []simcloud.Cloud{sb.AWS},
+	})
+	if err := sb.DF.LoadNetworks(bytes.NewReader(demoNetworks)); err != nil {
+		return nil, fmt.Errorf("seeding the Dragonfly simulator: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", sb.DF.Handler())
+	mux.Handle("/aws/", http.StripPrefix("/aws", sb.AWS.Handler()))
+	mux.Handle("/aws", http.StripPrefix("/aws", sb.AWS.Handler()))
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", opts.Addr, err)
+	}
+	sb.URL = "http://" + ln.Addr().String()
+	sb.serve(ln, mux)
+
+	sb.Endpoints = &cmdutil.Endpoints{
+		DFCloudURL: sb.URL,
+		DFCloudKey: APIKey,
+		AWS: &cmdutil.AWSEndpoints{URL: sb.URL + "/aws", Region: AWSRegion,
+			AccessKeyID: AWSAccessKeyID, SecretAccessKey: AWSSecretAccessKey},
+	}
+	return sb, nil
+}
+
+func (sb *Sandbox) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	sb.servers = append(sb.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// Close stops the listeners.
+func (sb *Sandbox) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range sb.servers {
+		if err := s.Shutdown(ctx); err != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Env is the environment that points dfpeer, the cloud CLIs and the SDKs
+// at this sandbox, as `export` lines.
+func (sb *Sandbox) Env() []string {
+	e := sb.Endpoints
+	lines := []string{
+		"DFCLOUD_API_URL=" + e.DFCloudURL,
+		"DFCLOUD_API_KEY=" + e.DFCloudKey,
+		"AWS_ENDPOINT_URL=" + e.AWS.URL,
+		"AWS_ACCESS_KEY_ID=" + e.AWS.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + e.AWS.SecretAccessKey,
+		"AWS_REGION=" + e.AWS.Region,
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		k, v, _ := strings.Cut(l, "=")
+		out[i] = fmt.Sprintf("export %s=%q", k, v)
+	}
+	return out
+}
+
+func delays(fast bool) Delays {
+	if fast {
+		return Delays{Provision: 20 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 20 * time.Millisecond, AWSProvisioning: 20 * time.Millisecond}
+	}
+	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond}
+}
+
+// StartForCLI starts a sandbox for `dfpeer --sandbox`: it lives as long as
+// the process.
+func StartForCLI() (*cmdutil.Endpoints, error) {
+	sb, err := Start(Options{})
+	if err != nil {
+		return nil, err
+	}
+	return sb.Endpoints, nil
+}
+
+// Demo is the customer side the sandbox seeds.
+type Demo struct {
+	AWSApp       awssim.VPCInfo // app-vpc: main table, default group
+	AWSPrivateRT string         // app-vpc's explicitly associated table
+	AWSServersSG string         // app-vpc's non-default group
+	AWSLegacy    awssim.VPCInfo // legacy-vpc (overlapping)
+}
+
+func (sb *Sandbox) seedAWS() error {
+	s := sb.AWS
+	s.AddAccount(AWSAccount, AWSAccessKeyID)
+	s.AddAccount(DragonflyAWSAccount, dragonflyAWSKey)
+	// Dragonfly's side of the demo network.
+	if _, err := s.AddVPC(DragonflyAWSAccount, AWSRegion, awssim.VPCSpec{ID: "vpc-0df1a2b3c4d5e6f70", CIDRs: []string{"192.168.0.0/16"}, Name: "dragonfly-demo-aws"}); err != nil {
+		return err
+	}
+	// The customer's VPCs: one that peers cleanly, with a private route
+	// table besides the main one, and one that overlaps.
+	app, err := s.AddVPC(AWSAccount, AWSRegion, awssim.VPCSpec{ID: DemoAWSVPC, CIDRs: []string{"10.0.0.0/16"}, Name: "app-vpc"})
+	if err != nil {
+		return err
+	}
+	sb.Demo.AWSApp = app
+	subnet, err := s.AddSubnet(AWSAccount, AWSRegion, app.VPCID, "10.0.1.0/24", "us-east-1a", "app-private-a")
+	if err != nil {
+		return err
+	}
+	if sb.Demo.AWSPrivateRT, err = s.AddRouteTable(AWSAccount, AWSRegion, app.VPCID, "app-private", subnet); err != nil {
+		return err
+	}
+	if sb.Demo.AWSServersSG, err = s.AddSecurityGroup(AWSAccount, AWSRegion, app.VPCID, "app-servers", "application servers"); err != nil {
+		return err
+	}
+	sb.Demo.AWSLegacy, err = s.AddVPC(AWSAccount, AWSRegion, awssim.VPCSpec{ID: DemoAWSOverlapVPC, CIDRs: []string{"172.31.0.0/16", "192.168.100.0/24"}, Name: "legacy-vpc"})
+	return err
+}

@@ -1,0 +1,155 @@
+package dfcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Clock is the time source of WaitConnection; tests substitute a fake one.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now implements Clock.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// After implements Clock.
+func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// WaitOptions tune WaitConnection. The zero value gives the defaults.
+type WaitOptions struct {
+	// Interval is the first poll interval; default 100 ms.
+	Interval time.Duration
+	// MaxInterval caps the growing interval; default 500 ms, so that a
+	// status change is noticed well under a second after it happens.
+	MaxInterval time.Duration
+	// Multiplier grows the interval after each poll; default 1.5.
+	Multiplier float64
+	// Clock defaults to RealClock.
+	Clock Clock
+	// OnChange is called with the first state observed and then on every
+	// status change (progress reporting).
+	OnChange func(c *Connection)
+}
+
+// Default poll timing of WaitConnection.
+const (
+	DefaultWaitInterval    = 100 * time.Millisecond
+	DefaultWaitMaxInterval = 500 * time.Millisecond
+	DefaultWaitMultiplier  = 1.5
+)
+
+func (o WaitOptions) withDefaults() WaitOptions {
+	if o.Interval <= 0 {
+		o.Interval = DefaultWaitInterval
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = DefaultWaitMaxInterval
+	}
+	if o.MaxInterval < o.Interval {
+		o.MaxInterval = o.Interval
+	}
+	if o.Multiplier < 1 {
+		o.Multiplier = DefaultWaitMultiplier
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	return o
+}
+
+// StatusIn returns a condition for WaitConnection that holds once the
+// connection has one of the statuses.
+func StatusIn(statuses ...ConnectionStatus) func(*Connection) bool {
+	return func(c *Connection) bool { return slices.Contains(statuses, c.Status) }
+}
+
+// WaitConnection polls the connection until done(c) holds and returns it.
+//
+//   - A 404 counts as status deleted (gone after a delete): when done
+//     accepts that, the result is Connection{ConnectionID: id, Status:
+//     deleted}.
+//   - Reaching failed, irrecoverable or deleted without done holding
+//     returns the connection and a *TerminalStatusError.
+//   - When ctx ends, it returns within one poll interval with an error
+//     wrapping ctx.Err() (errors.Is(err, context.DeadlineExceeded) holds
+//     after a timeout), along with the last state seen.
+//   - Transient failures (429, 5xx, network), already retried by the
+//     client, do not end the wait: it keeps polling until ctx ends and then
+//     mentions the last such error. Other errors (auth, 400) end it at once.
+func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Connection) bool, opts WaitOptions) (*Connection, error) {
+	opts = opts.withDefaults()
+	if done == nil {
+		return nil, errors.New("dfcloud: WaitConnection needs a condition")
+	}
+	if _, err := escapeID("connection", id); err != nil {
+		return nil, err
+	}
+	interval := opts.Interval
+	var last *Connection
+	var lastErr error
+	for {
+		conn, err := c.GetConnection(ctx, id)
+		switch {
+		case err == nil:
+			lastErr = nil
+		case IsNotFound(err):
+			conn, lastErr = &Connection{ConnectionID: id, Status: ConnectionDeleted}, nil
+		case ctx.Err() != nil:
+			return last, waitCanceled(ctx, id, last, lastErr)
+		case transient(err):
+			lastErr = err
+		default:
+			return last, err
+		}
+
+		if conn != nil {
+			if opts.OnChange != nil && (last == nil || last.Status != conn.Status) {
+				opts.OnChange(conn)
+			}
+			last = conn
+			if done(conn) {
+				return conn, nil
+			}
+			if conn.Status.Terminal() {
+				return conn, &TerminalStatusError{Connection: conn}
+			}
+		}
+
+		select {
+		case <-ctx.Done():
+			return last, waitCanceled(ctx, id, last, lastErr)
+		case <-opts.Clock.After(interval):
+		}
+		interval = min(time.Duration(float64(interval)*opts.Multiplier), opts.MaxInterval)
+	}
+}
+
+func waitCanceled(ctx context.Context, id string, last *Connection, lastErr error) error {
+	msg := "dfcloud: waiting for connection " + id
+	if last != nil {
+		msg += fmt.Sprintf(" (last status %s)", last.Status)
+	}
+	if lastErr != nil {
+		return fmt.Errorf("%s: %w; last error: %w", msg, ctx.Err(), lastErr)
+	}
+	return fmt.Errorf("%s: %w", msg, ctx.Err())
+}
+
+// transient reports whether an error is worth polling through: throttling,
+// server errors and network failures, but not answers such as 400 or 401.
+func transient(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == 429 || apiErr.StatusCode >= 500
+	}
+	var netErr *networkError
+	return errors.As(err, &netErr)
+}
