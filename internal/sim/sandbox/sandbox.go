@@ -21,6 +21,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
+	"github.com/dragonflydb/dfpeer/internal/sim/gcpsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/simcloud"
 )
 
@@ -45,6 +46,15 @@ const (
 const (
 	DemoAWSVPC        = "vpc-0a1b2c3d4e5f60001" // 10.0.0.0/16: peers cleanly
 	DemoAWSOverlapVPC = "vpc-0a1b2c3d4e5f60002" // 172.31.0.0/16 + 192.168.100.0/24: overlaps the demo network
+
+	GCPToken   = "sandbox-gcp-token"
+	GCPProject = "acme-app"
+	// DragonflyGCPProject and DragonflyGCPNetwork are Dragonfly's side of
+	// the demo-gcp network.
+	DragonflyGCPProject   = "dragonfly-prod-peering"
+	DragonflyGCPNetwork   = "dfcloud-net-demo"
+	DemoGCPNetwork        = "app-network"    // 10.10.0.0/20 (+10.20.0.0/16): peers cleanly
+	DemoGCPOverlapNetwork = "legacy-network" // 192.168.50.0/24: overlaps the demo network
 )
 
 // Options tune a sandbox.
@@ -66,16 +76,22 @@ type Delays struct {
 	Activate        time.Duration // Dragonfly: established → active
 	Delete          time.Duration // Dragonfly: deleting → deleted
 	AWSProvisioning time.Duration // AWS: accepted peering provisioning → active
+	GCPOperation    time.Duration // GCP: a Compute operation from insert to DONE
 }
 
 // AWSFloor is the least time an AWS connect can take with these delays:
 // the steps no client can overlap.
 func (d Delays) AWSFloor() time.Duration { return d.Provision + d.AWSProvisioning + d.Activate }
 
+// GCPFloor is the same for a GCP connect: the addPeering and firewall
+// operations run one after the other.
+func (d Delays) GCPFloor() time.Duration { return d.Provision + 2*d.GCPOperation + d.Activate }
+
 // Sandbox is a running set of simulators.
 type Sandbox struct {
 	DF  *dfcloudsim.Sim
 	AWS *awssim.Sim
+	GCP *gcpsim.Sim
 
 	// Delays in force.
 	Delays Delays
@@ -111,6 +127,10 @@ func Start(opts Options) (*Sandbox, error) {
 	if err := sb.seedAWS(); err != nil {
 		return nil, fmt.Errorf("seeding the AWS simulator: %w", err)
 	}
+	sb.GCP = gcpsim.New(gcpsim.Options{Delays: gcpsim.Delays{Operation: d.GCPOperation}, Seed: 1, Tokens: []string{GCPToken}})
+	if err := seedGCP(sb.GCP); err != nil {
+		return nil, fmt.Errorf("seeding the GCP simulator: %w", err)
+	}
 	var ids func(string) string
 	if opts.Fast {
 		// Tests compare whole simulator states across runs: IDs must not
@@ -122,7 +142,7 @@ func Start(opts Options) (*Sandbox, error) {
 		IDs:    ids,
 		APIKey: APIKey,
 		Delays: dfcloudsim.Delays{Provision: d.Provision, Activate: d.Activate, Delete: d.Delete},
-		Clouds: []simcloud.Cloud{sb.AWS},
+		Clouds: []simcloud.Cloud{sb.AWS, sb.GCP},
 	})
 	if err := sb.DF.LoadNetworks(bytes.NewReader(demoNetworks)); err != nil {
 		return nil, fmt.Errorf("seeding the Dragonfly simulator: %w", err)
@@ -132,6 +152,7 @@ func Start(opts Options) (*Sandbox, error) {
 	mux.Handle("/v1/", sb.DF.Handler())
 	mux.Handle("/aws/", http.StripPrefix("/aws", sb.AWS.Handler()))
 	mux.Handle("/aws", http.StripPrefix("/aws", sb.AWS.Handler()))
+	mux.Handle("/compute/", sb.GCP.Handler())
 
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -145,6 +166,7 @@ func Start(opts Options) (*Sandbox, error) {
 		DFCloudKey: APIKey,
 		AWS: &cmdutil.AWSEndpoints{URL: sb.URL + "/aws", Region: AWSRegion,
 			AccessKeyID: AWSAccessKeyID, SecretAccessKey: AWSSecretAccessKey},
+		GCP: &cmdutil.GCPEndpoints{URL: sb.URL + "/compute/v1/", Token: GCPToken, Project: GCPProject},
 	}
 	return sb, nil
 }
@@ -179,6 +201,9 @@ func (sb *Sandbox) Env() []string {
 		"AWS_ACCESS_KEY_ID=" + e.AWS.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + e.AWS.SecretAccessKey,
 		"AWS_REGION=" + e.AWS.Region,
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=" + e.GCP.URL,
+		"GOOGLE_OAUTH_ACCESS_TOKEN=" + e.GCP.Token,
+		"GOOGLE_CLOUD_PROJECT=" + e.GCP.Project,
 	}
 	out := make([]string, len(lines))
 	for i, l := range lines {
@@ -190,9 +215,9 @@ func (sb *Sandbox) Env() []string {
 
 func delays(fast bool) Delays {
 	if fast {
-		return Delays{Provision: 20 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 20 * time.Millisecond, AWSProvisioning: 20 * time.Millisecond}
+		return Delays{Provision: 20 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 20 * time.Millisecond, AWSProvisioning: 20 * time.Millisecond, GCPOperation: 20 * time.Millisecond}
 	}
-	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond}
+	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond, GCPOperation: 1500 * time.Millisecond}
 }
 
 // StartForCLI starts a sandbox for `dfpeer --sandbox`: it lives as long as
@@ -240,4 +265,22 @@ func (sb *Sandbox) seedAWS() error {
 	}
 	sb.Demo.AWSLegacy, err = s.AddVPC(AWSAccount, AWSRegion, awssim.VPCSpec{ID: DemoAWSOverlapVPC, CIDRs: []string{"172.31.0.0/16", "192.168.100.0/24"}, Name: "legacy-vpc"})
 	return err
+}
+
+func seedGCP(s *gcpsim.Sim) error {
+	s.AddProject(DragonflyGCPProject)
+	s.AddProject(GCPProject)
+	if err := s.AddNetwork(DragonflyGCPProject, gcpsim.NetworkSpec{Name: DragonflyGCPNetwork,
+		Subnets: []gcpsim.SubnetSpec{{Name: "dfcloud-us-central1", Region: "us-central1", CIDR: "192.168.0.0/16"}}}); err != nil {
+		return err
+	}
+	if err := s.AddNetwork(GCPProject, gcpsim.NetworkSpec{Name: DemoGCPNetwork, Subnets: []gcpsim.SubnetSpec{
+		{Name: "app-us-central1", Region: "us-central1", CIDR: "10.10.0.0/20", Secondary: map[string]string{"pods": "10.20.0.0/16"}},
+		{Name: "app-europe-west1", Region: "europe-west1", CIDR: "10.10.16.0/20"},
+	}}); err != nil {
+		return err
+	}
+	return s.AddNetwork(GCPProject, gcpsim.NetworkSpec{Name: DemoGCPOverlapNetwork, Subnets: []gcpsim.SubnetSpec{
+		{Name: "legacy-us-central1", Region: "us-central1", CIDR: "172.16.0.0/20", Secondary: map[string]string{"services": "192.168.50.0/24"}},
+	}})
 }
