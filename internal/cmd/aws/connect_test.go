@@ -350,3 +350,22 @@ func TestPermissionsPolicy(t *testing.T) {
 		}
 	}
 }
+
+// --verbose shows every AWS and Dragonfly call, and no credential.
+func TestConnectVerboseLeaksNothing(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	if code := e.Run(args("--verbose")...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, e.ErrOut)
+	}
+	all := e.Out.String() + e.ErrOut.String()
+	for _, want := range []string{"* POST " + e.SB.URL + "/aws 200", "* GET " + e.SB.URL + "/v1/networks"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("--verbose lacks %q:\n%s", want, all)
+		}
+	}
+	for _, secret := range []string{sandbox.AWSSecretAccessKey, sandbox.APIKey, "Signature=", "Credential=", "Authorization"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("output contains %q", secret)
+		}
+	}
+}
