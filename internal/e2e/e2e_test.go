@@ -220,7 +220,7 @@ func TestInterruptAndResume(t *testing.T) {
 	args := []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSVPC, "--yes"}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = env(t, sb)
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -271,6 +271,24 @@ func TestSandboxNeedsNothing(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "demo-aws") {
 		t.Fatalf("%v: %s", err, out)
 	}
+}
+
+// syncBuffer is a bytes.Buffer a child process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // BenchmarkHelpStartup measures `dfpeer --help` as a user runs it: process

@@ -187,7 +187,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			return args()
 		}, "already routes 192.168.0.0/16 to igw-0123456789abcdef0"},
 		{"name taken by another peer", func(e *cmdtest.Env) []string {
-			if code := e.Run("aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSVPC, "--yes", "--no-input", "--name", "taken", "--no-wait"); code != 0 {
+			if code := e.Run("aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSVPC, "--yes", "--no-input", "--name", "taken"); code != 0 {
 				t.Fatalf("setup: %s", e.ErrOut)
 			}
 			return []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSOverlapVPC, "--yes", "--no-input", "--name", "taken"}
