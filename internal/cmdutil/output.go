@@ -35,10 +35,7 @@ func NewTable(w io.Writer, header ...string) *Table {
 // Row adds a row.
 func (t *Table) Row(cells ...string) {
 	for i, c := range cells {
-		if c == "" {
-			cells[i] = "-"
-		}
-		cells[i] = strings.ReplaceAll(cells[i], "\t", " ")
+		cells[i] = strings.ReplaceAll(Dash(c), "\t", " ")
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
@@ -55,4 +52,12 @@ func ExactArgs(n int, what string) func(*cobra.Command, []string) error {
 		}
 		return nil
 	}
+}
+
+// Dash shows an empty value as "-", as tables and detail views do.
+func Dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

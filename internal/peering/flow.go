@@ -128,7 +128,7 @@ type Options struct {
 	// of the network to the same peer is adopted whatever its name, so a
 	// re-run never depends on how the default name was derived.
 	NameGiven bool
-	Report   progress.Reporter
+	Report    progress.Reporter
 	// PlanOut receives the plan (stderr normally; stdout for --dry-run).
 	PlanOut io.Writer
 	// Confirm asks whether to go ahead; nil means yes.

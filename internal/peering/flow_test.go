@@ -32,7 +32,7 @@ type fakeProvider struct {
 	failStep  string
 }
 
-func (p *fakeProvider) Name() string       { return "aws" }
+func (p *fakeProvider) Name() string                               { return "aws" }
 func (p *fakeProvider) Peer(context.Context) (dfcloud.Peer, error) { return p.peer, nil }
 func (p *fakeProvider) Preflight(ctx context.Context, n *dfcloud.Network, existing *dfcloud.Connection) ([]peering.Change, error) {
 	p.calls = append(p.calls, "preflight")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 )
 
@@ -18,7 +19,7 @@ func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *Result) {
 		fmt.Fprintf(w, "  Detail:   %s\n", r.StatusDetail)
 	}
 	fmt.Fprintf(w, "  Network:  %s\n", r.NetworkID)
-	fmt.Fprintf(w, "  Peering:  %s\n", dash(r.PeerConnectionID))
+	fmt.Fprintf(w, "  Peering:  %s\n", cmdutil.Dash(r.PeerConnectionID))
 	for _, rt := range r.Routes {
 		fmt.Fprintf(w, "  Route:    %s in %s → %s (%s)\n", rt.Destination, rt.RouteTable, rt.Target, rt.Action)
 	}
@@ -37,11 +38,4 @@ func NextStepHint(r *Result) string {
 		return fmt.Sprintf("Next: create a datastore on network %s with a private endpoint; your VPC reaches it over the peering.", r.NetworkID)
 	}
 	return fmt.Sprintf("The connection is %s. Follow it with: dfpeer connections wait %s --for active", r.Status, r.ConnectionID)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

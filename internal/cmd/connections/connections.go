@@ -144,7 +144,7 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 func printConnection(w io.Writer, c *dfcloud.Connection) error {
 	p := c.Config.Peer
 	_, err := fmt.Fprintf(w, "ID:            %s\nName:          %s\nNetwork:       %s\nStatus:        %s\nDetail:        %s\nPeering:       %s\nPeer account:  %s\nPeer VPC:      %s\nPeer region:   %s\n",
-		c.ConnectionID, c.Config.Name, c.Config.NetworkID, c.Status, dash(c.StatusDetail), dash(c.PeerConnectionID), dash(p.AccountID), dash(p.VPCID), dash(p.Region))
+		c.ConnectionID, c.Config.Name, c.Config.NetworkID, c.Status, cmdutil.Dash(c.StatusDetail), cmdutil.Dash(c.PeerConnectionID), cmdutil.Dash(p.AccountID), cmdutil.Dash(p.VPCID), cmdutil.Dash(p.Region))
 	if err == nil && p.Azure != nil {
 		_, err = fmt.Fprintf(w, "Resource group: %s\nTenant:        %s\nApp ID:        %s\n", p.Azure.ResourceGroup, p.Azure.TenantID, p.Azure.AppObjectID)
 	}
@@ -156,13 +156,6 @@ func notFoundAsInput(err error, id string) error {
 		return cmdutil.InputErrorf("connection %q not found (see 'dfpeer connections list')", id)
 	}
 	return err
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // WaitOptions are the inputs of `connections wait`.
@@ -279,7 +272,7 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		return notFoundAsInput(err, opts.ID)
 	}
 	if !opts.Yes {
-		ok, err := opts.Prompter().Confirm(fmt.Sprintf("Delete connection %s (%s, peering %s)?", c.Config.Name, c.ConnectionID, dash(c.PeerConnectionID)), false)
+		ok, err := opts.Prompter().Confirm(fmt.Sprintf("Delete connection %s (%s, peering %s)?", c.Config.Name, c.ConnectionID, cmdutil.Dash(c.PeerConnectionID)), false)
 		if err != nil {
 			return err
 		}

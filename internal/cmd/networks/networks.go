@@ -131,13 +131,6 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 		created = time.Unix(n.CreatedAt, 0).UTC().Format(time.RFC3339)
 	}
 	_, err = fmt.Fprintf(opts.Out, "ID:        %s\nName:      %s\nStatus:    %s\nProvider:  %s\nRegion:    %s\nCIDR:      %s\nVPC:       %s\nAccount:   %s\nCreated:   %s\n",
-		n.NetworkID, n.Name, n.Status, n.Location.Provider, n.Location.Region, n.CIDRBlock, dash(vpcID), dash(account), dash(created))
+		n.NetworkID, n.Name, n.Status, n.Location.Provider, n.Location.Region, n.CIDRBlock, cmdutil.Dash(vpcID), cmdutil.Dash(account), cmdutil.Dash(created))
 	return err
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

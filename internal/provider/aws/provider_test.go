@@ -59,10 +59,18 @@ func TestAcceptOnlyThisConnectionsPeering(t *testing.T) {
 		want   string // "" = accepted
 	}{
 		{"ours", func(p *types.VpcPeeringConnection) {}, ""},
-		{"other requester VPC", func(p *types.VpcPeeringConnection) { p.RequesterVpcInfo = vpcInfo("vpc-0badbadbadbadbad0", "111122223333", "us-east-1") }, "requester VPC is vpc-0badbadbadbadbad0"},
-		{"other requester account", func(p *types.VpcPeeringConnection) { p.RequesterVpcInfo = vpcInfo("vpc-0df1a2b3c4d5e6f70", "999999999999", "us-east-1") }, "requester account is 999999999999"},
-		{"other accepter VPC", func(p *types.VpcPeeringConnection) { p.AccepterVpcInfo = vpcInfo("vpc-0a1b2c3d4e5f60002", "123456789012", "us-east-1") }, "accepter VPC is vpc-0a1b2c3d4e5f60002"},
-		{"other accepter region", func(p *types.VpcPeeringConnection) { p.AccepterVpcInfo = vpcInfo("vpc-0a1b2c3d4e5f60001", "123456789012", "eu-west-1") }, "accepter region is eu-west-1"},
+		{"other requester VPC", func(p *types.VpcPeeringConnection) {
+			p.RequesterVpcInfo = vpcInfo("vpc-0badbadbadbadbad0", "111122223333", "us-east-1")
+		}, "requester VPC is vpc-0badbadbadbadbad0"},
+		{"other requester account", func(p *types.VpcPeeringConnection) {
+			p.RequesterVpcInfo = vpcInfo("vpc-0df1a2b3c4d5e6f70", "999999999999", "us-east-1")
+		}, "requester account is 999999999999"},
+		{"other accepter VPC", func(p *types.VpcPeeringConnection) {
+			p.AccepterVpcInfo = vpcInfo("vpc-0a1b2c3d4e5f60002", "123456789012", "us-east-1")
+		}, "accepter VPC is vpc-0a1b2c3d4e5f60002"},
+		{"other accepter region", func(p *types.VpcPeeringConnection) {
+			p.AccepterVpcInfo = vpcInfo("vpc-0a1b2c3d4e5f60001", "123456789012", "eu-west-1")
+		}, "accepter region is eu-west-1"},
 		{"expired", func(p *types.VpcPeeringConnection) {
 			p.Status = &types.VpcPeeringConnectionStateReason{Code: types.VpcPeeringConnectionStateReasonCodeExpired}
 		}, "can no longer be accepted"},
