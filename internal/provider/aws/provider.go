@@ -133,76 +133,80 @@ func (p *Provider) vpcNotFound(ctx context.Context) error {
 	return cmdutil.InputErrorf("--vpc-id %s: no such VPC in account %s, region %s (VPCs there: %s; another region needs --region)", p.in.VPCID, p.account, p.c.Region, valid)
 }
 
+// choose returns the items the user named in given (or, when none, the
+// defaults), refusing any ID that is not one of the VPC's.
+func choose[T any](given []string, all []T, id func(T) string, defaults func([]T) []string, flag, what, vpcID string) ([]T, error) {
+	byID := map[string]T{}
+	ids := make([]string, len(all))
+	for i, item := range all {
+		byID[id(item)] = item
+		ids[i] = id(item)
+	}
+	if len(given) == 0 {
+		given = defaults(all)
+	}
+	if len(given) == 0 {
+		return nil, cmdutil.InputErrorf("--vpc-id %s has no default %s; pass %s", vpcID, what, flag)
+	}
+	chosen := make([]T, len(given))
+	for i, g := range given {
+		item, ok := byID[g]
+		if !ok {
+			return nil, cmdutil.InputErrorf("%s %s: not a %s of %s (its %ss: %s)", flag, g, what, vpcID, what, strings.Join(ids, ", "))
+		}
+		chosen[i] = item
+	}
+	return chosen, nil
+}
+
 func (p *Provider) preflightRoutes(ctx context.Context, net *dfcloud.Network, vpc VPC, pcx string) ([]peering.Change, error) {
-	tables, err := p.c.RouteTables(ctx, vpc.ID)
+	all, err := p.c.RouteTables(ctx, vpc.ID)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]RouteTable{}
-	ids := make([]string, len(tables))
-	for i, t := range tables {
-		byID[t.ID] = t
-		ids[i] = t.ID
+	tables, err := choose(p.in.RouteTables, all, func(t RouteTable) string { return t.ID }, DefaultRouteTables, "--route-table", "route table", vpc.ID)
+	if err != nil {
+		return nil, err
 	}
-	p.rts = p.in.RouteTables
-	if len(p.rts) == 0 {
-		p.rts = DefaultRouteTables(tables)
+	target := "the peering"
+	if pcx != "" {
+		target = pcx
 	}
-	if len(p.rts) == 0 {
-		return nil, cmdutil.InputErrorf("--vpc-id %s has no route table; create one or pass --route-table", vpc.ID)
-	}
+	p.rts = nil
 	var changes []peering.Change
-	for _, id := range p.rts {
-		rt, ok := byID[id]
-		if !ok {
-			return nil, cmdutil.InputErrorf("--route-table %s: not a route table of %s (its route tables: %s)", id, vpc.ID, strings.Join(ids, ", "))
-		}
-		target := "the peering"
-		if pcx != "" {
-			target = pcx
-		}
+	for _, rt := range tables {
+		p.rts = append(p.rts, rt.ID)
 		action := "create"
 		if r, found := routeFor(rt.Routes, net.CIDRBlock); found {
 			if pcx == "" || aws.ToString(r.VpcPeeringConnectionId) != pcx {
 				return nil, cmdutil.InputErrorf("--route-table %s already routes %s to %s (state %s); that would shadow the peering: remove that route (aws ec2 delete-route --route-table-id %s --destination-cidr-block %s) or leave this table out with --route-table",
-					id, net.CIDRBlock, routeTarget(r), r.State, id, net.CIDRBlock)
+					rt.ID, net.CIDRBlock, routeTarget(r), r.State, rt.ID, net.CIDRBlock)
 			}
 			action = "unchanged"
 		}
-		changes = append(changes, peering.Change{Action: action, Kind: "route", Target: id, Detail: fmt.Sprintf("%s → %s", net.CIDRBlock, target)})
+		changes = append(changes, peering.Change{Action: action, Kind: "route", Target: rt.ID, Detail: fmt.Sprintf("%s → %s", net.CIDRBlock, target)})
 	}
 	return changes, nil
 }
 
 func (p *Provider) preflightSecurityGroups(ctx context.Context, net *dfcloud.Network, vpc VPC) ([]peering.Change, error) {
-	groups, err := p.c.SecurityGroups(ctx, vpc.ID)
+	all, err := p.c.SecurityGroups(ctx, vpc.ID)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]SecurityGroup{}
-	ids := make([]string, len(groups))
-	for i, g := range groups {
-		byID[g.ID] = g
-		ids[i] = g.ID
+	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, "--security-group", "security group", vpc.ID)
+	if err != nil {
+		return nil, err
 	}
-	p.sgs = p.in.SecurityGroups
-	if len(p.sgs) == 0 {
-		p.sgs = DefaultSecurityGroups(groups)
-	}
-	if len(p.sgs) == 0 {
-		return nil, cmdutil.InputErrorf("--vpc-id %s has no default security group; pass --security-group", vpc.ID)
-	}
+	p.sgs = nil
 	var changes []peering.Change
-	for _, id := range p.sgs {
-		g, ok := byID[id]
-		if !ok {
-			return nil, cmdutil.InputErrorf("--security-group %s: not a security group of %s (its groups: %s)", id, vpc.ID, strings.Join(ids, ", "))
-		}
+	for _, g := range groups {
+		p.sgs = append(p.sgs, g.ID)
 		action := "create"
 		if hasIngress(g.Rules, p.in.Port, net.CIDRBlock) {
 			action = "unchanged"
 		}
-		changes = append(changes, peering.Change{Action: action, Kind: "firewall_rule", Target: fmt.Sprintf("%s (%s)", id, g.Name),
+		changes = append(changes, peering.Change{Action: action, Kind: "firewall_rule", Target: fmt.Sprintf("%s (%s)", g.ID, g.Name),
 			Detail: fmt.Sprintf("allow inbound TCP %d from %s", p.in.Port, net.CIDRBlock)})
 	}
 	return changes, nil
