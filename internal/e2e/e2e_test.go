@@ -300,3 +300,39 @@ func BenchmarkHelpStartup(b *testing.B) {
 		}
 	}
 }
+
+// `dfpeer sandbox serve` prints exports that point another dfpeer (and the
+// SDKs) at it, and stops cleanly on Ctrl-C.
+func TestSandboxServe(t *testing.T) {
+	srv := exec.Command(binary, "sandbox", "serve", "--port", "0")
+	srv.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	var out, errOut syncBuffer
+	srv.Stdout, srv.Stderr = &out, &errOut
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(errOut.String(), "Sandbox serving on") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		kv, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			t.Fatalf("not an export line: %q", line)
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		environ = append(environ, k+"="+strings.Trim(v, `"`))
+	}
+	client := exec.Command(binary, "networks", "list", "-o", "json")
+	client.Env = environ
+	got, err := client.Output()
+	if err != nil || !strings.Contains(string(got), "net-aws-demo-0001") {
+		t.Fatalf("client against the served sandbox: %v\n%s", err, got)
+	}
+	srv.Process.Signal(syscall.SIGINT)
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("serve did not stop cleanly on SIGINT: %v\n%s", err, errOut.String())
+	}
+}
