@@ -8,6 +8,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/aws"
 	"github.com/dragonflydb/dfpeer/internal/cmd/connections"
+	"github.com/dragonflydb/dfpeer/internal/cmd/gcp"
 	"github.com/dragonflydb/dfpeer/internal/cmd/networks"
 	"github.com/dragonflydb/dfpeer/internal/cmd/sandbox"
 	"github.com/dragonflydb/dfpeer/internal/cmd/version"
@@ -36,6 +37,7 @@ cloud's own credential chain for the cloud side. Try it without any account:
 		Example: `  dfpeer networks list
   dfpeer aws connect
   dfpeer aws connect --yes --network prod --vpc-id vpc-0a1b2c3d4e5f60001
+  dfpeer gcp connect --yes --network analytics --project my-project --vpc default
   dfpeer --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -64,7 +66,7 @@ cloud's own credential chain for the cloud side. Try it without any account:
 	fl.BoolVar(&g.Sandbox, "sandbox", false, "run against built-in simulators of Dragonfly Cloud, AWS, GCP and Azure (no account needed)")
 
 	cmd.AddGroup(&cobra.Group{ID: "connect", Title: "Connect a VPC:"}, &cobra.Group{ID: "api", Title: "Dragonfly Cloud:"})
-	for _, c := range []*cobra.Command{aws.NewCmdAWS(f)} {
+	for _, c := range []*cobra.Command{aws.NewCmdAWS(f), gcp.NewCmdGCP(f)} {
 		c.GroupID = "connect"
 		cmd.AddCommand(c)
 	}

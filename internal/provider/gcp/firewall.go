@@ -1,0 +1,290 @@
+package gcp
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+)
+
+// rulePriority is the priority dfpeer's rule gets: Compute's default.
+const rulePriority = 1000
+
+// Targets are the instances a firewall rule applies to: tags, service
+// accounts, or (both empty) every instance of the network.
+type Targets struct {
+	Tags            []string
+	ServiceAccounts []string
+}
+
+func (t Targets) String() string {
+	switch {
+	case len(t.Tags) > 0:
+		return "instances tagged " + strings.Join(t.Tags, ", ")
+	case len(t.ServiceAccounts) > 0:
+		return "instances running as " + strings.Join(t.ServiceAccounts, ", ")
+	}
+	return "every instance"
+}
+
+func targetsOf(fw *computepb.Firewall) Targets {
+	return Targets{Tags: fw.GetTargetTags(), ServiceAccounts: fw.GetTargetServiceAccounts()}
+}
+
+// wantRule is the rule dfpeer creates.
+func wantRule(name, networkLink, cidr string, port int, t Targets, description string) *computepb.Firewall {
+	return &computepb.Firewall{
+		Name:                  &name,
+		Network:               &networkLink,
+		Direction:             proto("INGRESS"),
+		Priority:              proto(int32(rulePriority)),
+		Allowed:               []*computepb.Allowed{{IPProtocol: proto("tcp"), Ports: []string{strconv.Itoa(port)}}},
+		SourceRanges:          []string{cidr},
+		TargetTags:            t.Tags,
+		TargetServiceAccounts: t.ServiceAccounts,
+		Description:           &description,
+	}
+}
+
+// ruleDiff says how an existing rule differs from the one dfpeer would
+// create, or "" when it does the same job. Priority, logging and the
+// description are cosmetic here and ignored; so are the targets when the
+// user did not choose any (an earlier run's choice is kept).
+func ruleDiff(fw *computepb.Firewall, network, cidr string, port int, t Targets, targetsGiven bool) string {
+	var d []string
+	if _, n, ok := NetworkRef(fw.GetNetwork()); !ok || n != network {
+		d = append(d, fmt.Sprintf("it is in network %s, not %s", lastSegment(fw.GetNetwork()), network))
+	}
+	if dir := fw.GetDirection(); dir != "" && dir != "INGRESS" {
+		d = append(d, "it is an "+dir+" rule")
+	}
+	if fw.GetDisabled() {
+		d = append(d, "it is disabled")
+	}
+	if len(fw.GetDenied()) > 0 {
+		d = append(d, "it denies traffic")
+	}
+	if a := fw.GetAllowed(); len(a) != 1 || !strings.EqualFold(a[0].GetIPProtocol(), "tcp") || !onlyPort(a[0].GetPorts(), port) {
+		d = append(d, fmt.Sprintf("it allows %s, not tcp:%d", protocols(a), port))
+	}
+	if src := fw.GetSourceRanges(); len(src) != 1 || src[0] != cidr || len(fw.GetSourceTags()) > 0 || len(fw.GetSourceServiceAccounts()) > 0 {
+		d = append(d, fmt.Sprintf("its sources are %s, not %s only", sources(fw), cidr))
+	}
+	if targetsGiven && !sameTargets(targetsOf(fw), t) {
+		d = append(d, fmt.Sprintf("it applies to %s, not %s", targetsOf(fw), t))
+	}
+	return strings.Join(d, "; ")
+}
+
+func onlyPort(ports []string, port int) bool {
+	if len(ports) != 1 {
+		return false
+	}
+	p := strconv.Itoa(port)
+	return ports[0] == p || ports[0] == p+"-"+p
+}
+
+func sameTargets(a, b Targets) bool {
+	norm := func(s []string) []string {
+		s = slices.Clone(s)
+		sort.Strings(s)
+		return slices.Compact(s)
+	}
+	return slices.Equal(norm(a.Tags), norm(b.Tags)) && slices.Equal(norm(a.ServiceAccounts), norm(b.ServiceAccounts))
+}
+
+func protocols(a []*computepb.Allowed) string {
+	var out []string
+	for _, x := range a {
+		p := strings.ToLower(x.GetIPProtocol())
+		if len(x.GetPorts()) == 0 {
+			out = append(out, p)
+			continue
+		}
+		for _, port := range x.GetPorts() {
+			out = append(out, p+":"+port)
+		}
+	}
+	if len(out) == 0 {
+		return "nothing"
+	}
+	return strings.Join(out, ",")
+}
+
+func sources(fw *computepb.Firewall) string {
+	var s []string
+	s = append(s, fw.GetSourceRanges()...)
+	for _, t := range fw.GetSourceTags() {
+		s = append(s, "tag "+t)
+	}
+	for _, sa := range fw.GetSourceServiceAccounts() {
+		s = append(s, "service account "+sa)
+	}
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// DescribeRule shows a rule in one line, for refusals.
+func DescribeRule(fw *computepb.Firewall) string {
+	verb, what := "allow", protocols(fw.GetAllowed())
+	if len(fw.GetDenied()) > 0 {
+		verb, what = "deny", protocols(denied(fw.GetDenied()))
+	}
+	dir, peer := fw.GetDirection(), "from "+sources(fw)
+	if dir == "EGRESS" {
+		peer = "to " + strings.Join(fw.GetDestinationRanges(), ", ")
+	}
+	s := fmt.Sprintf("%s (network %s, %s, priority %d, %s %s %s, targets: %s", fw.GetName(), lastSegment(fw.GetNetwork()), dir, fw.GetPriority(), verb, what, peer, targetsOf(fw))
+	if fw.GetDisabled() {
+		s += ", disabled"
+	}
+	if fw.GetDescription() != "" {
+		s += fmt.Sprintf(", description %q", fw.GetDescription())
+	}
+	return s + ")"
+}
+
+func denied(d []*computepb.Denied) []*computepb.Allowed {
+	out := make([]*computepb.Allowed, len(d))
+	for i, x := range d {
+		out[i] = &computepb.Allowed{IPProtocol: x.IPProtocol, Ports: x.Ports}
+	}
+	return out
+}
+
+// coversTCP reports whether protocol/ports entries match TCP port.
+func coversTCP(protocol string, ports []string, port int) bool {
+	switch strings.ToLower(protocol) {
+	case "tcp", "6", "all":
+	default:
+		return false
+	}
+	if len(ports) == 0 {
+		return true
+	}
+	for _, p := range ports {
+		lo, hi, isRange := strings.Cut(p, "-")
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := a, error(nil)
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 == nil && err2 == nil && a <= port && port <= b {
+			return true
+		}
+	}
+	return false
+}
+
+// rangesMatch reports whether any of ranges overlaps cidr (contain: one of
+// them holds all of it).
+func rangesMatch(ranges []string, cidr string, contain bool) bool {
+	c, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return false
+	}
+	c = c.Masked()
+	for _, r := range ranges {
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			a, aerr := netip.ParseAddr(r)
+			if aerr != nil {
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		p = p.Masked()
+		if contain && p.Bits() <= c.Bits() && p.Contains(c.Addr()) {
+			return true
+		}
+		if !contain && p.Overlaps(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func destinations(fw *computepb.Firewall) []string {
+	if d := fw.GetDestinationRanges(); len(d) > 0 {
+		return d
+	}
+	return []string{"0.0.0.0/0"}
+}
+
+func scope(fw *computepb.Firewall) string {
+	t := targetsOf(fw)
+	if len(t.Tags) == 0 && len(t.ServiceAccounts) == 0 {
+		return "instances"
+	}
+	return t.String()
+}
+
+// DenyWarnings finds enabled deny rules of the network that would defeat
+// the peering on port: an EGRESS deny towards the Dragonfly CIDR that no
+// higher-priority allow overrides (instances could not reach Dragonfly),
+// and an INGRESS deny from it that outranks dfpeer's allow rule.
+func DenyWarnings(rules []*computepb.Firewall, network, cidr string, port int, ourRule string) []string {
+	var onNet []*computepb.Firewall
+	for _, fw := range rules {
+		if _, n, ok := NetworkRef(fw.GetNetwork()); ok && n == network && !fw.GetDisabled() {
+			onNet = append(onNet, fw)
+		}
+	}
+	sort.SliceStable(onNet, func(i, j int) bool { return onNet[i].GetPriority() < onNet[j].GetPriority() })
+	deniesTCP := func(fw *computepb.Firewall) bool {
+		for _, d := range fw.GetDenied() {
+			if coversTCP(d.GetIPProtocol(), d.GetPorts(), port) {
+				return true
+			}
+		}
+		return false
+	}
+	allowsTCP := func(fw *computepb.Firewall) bool {
+		for _, a := range fw.GetAllowed() {
+			if coversTCP(a.GetIPProtocol(), a.GetPorts(), port) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, fw := range onNet {
+		if !deniesTCP(fw) {
+			continue
+		}
+		switch fw.GetDirection() {
+		case "EGRESS":
+			if !rangesMatch(destinations(fw), cidr, false) {
+				continue
+			}
+			overridden := false
+			for _, a := range onNet {
+				// Compute applies the lowest priority number; at equal
+				// priority a deny wins.
+				if a.GetDirection() == "EGRESS" && a.GetPriority() < fw.GetPriority() && allowsTCP(a) &&
+					rangesMatch(destinations(a), cidr, true) && len(a.GetTargetTags()) == 0 && len(a.GetTargetServiceAccounts()) == 0 {
+					overridden = true
+					break
+				}
+			}
+			if overridden {
+				continue
+			}
+			out = append(out, fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network; add an egress rule allowing TCP %d to %s with a priority below %d",
+				fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw), port, cidr, fw.GetPriority()))
+		case "INGRESS", "":
+			if fw.GetName() == ourRule || fw.GetPriority() > rulePriority || !rangesMatch(fw.GetSourceRanges(), cidr, false) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s; lower its priority or narrow its sources",
+				fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw)))
+		}
+	}
+	return out
+}
