@@ -82,6 +82,7 @@ func (s *Sim) createPeeringLocked(req simcloud.PeeringRequest, cp *cloudPeering)
 	// The customer's application must exist and be multi-tenant.
 	app := s.apps[lower(az.AppObjectID)]
 	if app == nil || !app.multiTenant() {
+		//lint:ignore ST1005 Graph's own message, verbatim: the connection's status_detail shows it as Azure wrote it.
 		return fmt.Errorf("Request_BadRequest: The appId '%s' of the service principal does not reference a valid application object.", az.AppObjectID)
 	}
 

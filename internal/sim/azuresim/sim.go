@@ -65,19 +65,18 @@ type Sim struct {
 	mu  sync.Mutex
 	rng *rand.Rand
 
-	tenants       map[string]*tenant           // by lower-case ID
-	apps          map[string]*application      // by appId
-	sps           map[string]*servicePrincipal // by object ID
-	subs          map[string]*subscription     // by lower-case ID
-	rgs           map[string]*resourceGroup    // by lower-case "sub/rg"
-	vnets         map[string]*vnet             // by lower-case resource ID
-	nsgs          map[string]*nsg              // by lower-case resource ID
-	roleDefs      map[string]*roleDefinition   // custom roles, by lower-case GUID
-	assignments   map[string]*roleAssignment   // by lower-case GUID
-	ops           map[string]*operation        // by operation ID
-	opOrder       []string                     // operation IDs in creation order
-	connPeerings  map[string]*cloudPeering     // by Dragonfly connection ID
-	objectCounter int
+	tenants      map[string]*tenant           // by lower-case ID
+	apps         map[string]*application      // by appId
+	sps          map[string]*servicePrincipal // by object ID
+	subs         map[string]*subscription     // by lower-case ID
+	rgs          map[string]*resourceGroup    // by lower-case "sub/rg"
+	vnets        map[string]*vnet             // by lower-case resource ID
+	nsgs         map[string]*nsg              // by lower-case resource ID
+	roleDefs     map[string]*roleDefinition   // custom roles, by lower-case GUID
+	assignments  map[string]*roleAssignment   // by lower-case GUID
+	ops          map[string]*operation        // by operation ID
+	opOrder      []string                     // operation IDs in creation order
+	connPeerings map[string]*cloudPeering     // by Dragonfly connection ID
 }
 
 // New returns an empty simulator. Seed tenants, subscriptions, networks and
