@@ -65,6 +65,9 @@ type AzureEndpoints struct {
 	ClientSecret   string
 	SubscriptionID string
 	Transport      http.RoundTripper // trusts the simulator's CA
+	// RolePropagation is how long the simulated RBAC takes to honour a
+	// new role assignment: dfpeer lets Dragonfly's settle that long.
+	RolePropagation time.Duration
 }
 
 // Factory is the bag of lazily built dependencies commands draw from.

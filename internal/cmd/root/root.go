@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/aws"
+	"github.com/dragonflydb/dfpeer/internal/cmd/azure"
 	"github.com/dragonflydb/dfpeer/internal/cmd/connections"
 	"github.com/dragonflydb/dfpeer/internal/cmd/gcp"
 	"github.com/dragonflydb/dfpeer/internal/cmd/networks"
@@ -66,7 +67,7 @@ cloud's own credential chain for the cloud side. Try it without any account:
 	fl.BoolVar(&g.Sandbox, "sandbox", false, "run against built-in simulators of Dragonfly Cloud, AWS, GCP and Azure (no account needed)")
 
 	cmd.AddGroup(&cobra.Group{ID: "connect", Title: "Connect a VPC:"}, &cobra.Group{ID: "api", Title: "Dragonfly Cloud:"})
-	for _, c := range []*cobra.Command{aws.NewCmdAWS(f), gcp.NewCmdGCP(f)} {
+	for _, c := range []*cobra.Command{aws.NewCmdAWS(f), gcp.NewCmdGCP(f), azure.NewCmdAzure(f)} {
 		c.GroupID = "connect"
 		cmd.AddCommand(c)
 	}

@@ -16,10 +16,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
+	"github.com/dragonflydb/dfpeer/internal/sim/azuresim"
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/gcpsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/simcloud"
@@ -77,6 +79,12 @@ type Delays struct {
 	Delete          time.Duration // Dragonfly: deleting → deleted
 	AWSProvisioning time.Duration // AWS: accepted peering provisioning → active
 	GCPOperation    time.Duration // GCP: a Compute operation from insert to DONE
+	// Azure: a network long-running operation (peering, security rule);
+	// a new role assignment until RBAC honours it; a new client secret
+	// until sign-in accepts it.
+	AzureOperation             time.Duration
+	AzureRolePropagation       time.Duration
+	AzureCredentialPropagation time.Duration
 }
 
 // AWSFloor is the least time an AWS connect can take with these delays:
@@ -87,11 +95,24 @@ func (d Delays) AWSFloor() time.Duration { return d.Provision + d.AWSProvisionin
 // while the addPeering operation does, so one operation is on the path.
 func (d Delays) GCPFloor() time.Duration { return d.Provision + d.GCPOperation + d.Activate }
 
+// AzureFloor is the same for an Azure connect: Dragonfly's role settles
+// before the connection is created; then Dragonfly provisions its side and
+// grants the application access, which propagates while the new client
+// secret does; then the peering and the security rule operations, and the
+// activation.
+func (d Delays) AzureFloor() time.Duration {
+	return d.AzureRolePropagation + d.Provision + max(d.AzureRolePropagation, d.AzureCredentialPropagation) + 2*d.AzureOperation + d.Activate
+}
+
 // Sandbox is a running set of simulators.
 type Sandbox struct {
 	DF  *dfcloudsim.Sim
 	AWS *awssim.Sim
 	GCP *gcpsim.Sim
+	// Azure is served over TLS by AzureServer (its login endpoint must be
+	// https), with its own CA.
+	Azure       *azuresim.Sim
+	AzureServer *azuresim.TLSServer
 
 	// Delays in force.
 	Delays Delays
@@ -102,6 +123,10 @@ type Sandbox struct {
 	Endpoints *cmdutil.Endpoints
 
 	servers []*http.Server
+	closers []func()
+	caOnce  sync.Once
+	caFile  string
+	caErr   error
 }
 
 // Start seeds and starts the simulators.
@@ -131,6 +156,11 @@ func Start(opts Options) (*Sandbox, error) {
 	if err := seedGCP(sb.GCP); err != nil {
 		return nil, fmt.Errorf("seeding the GCP simulator: %w", err)
 	}
+	sb.Azure = azuresim.New(azuresim.Options{Seed: 1, Delays: azuresim.Delays{Operation: d.AzureOperation,
+		RoleAssignmentPropagation: d.AzureRolePropagation, CredentialPropagation: d.AzureCredentialPropagation}})
+	if err := seedAzure(sb.Azure); err != nil {
+		return nil, fmt.Errorf("seeding the Azure simulator: %w", err)
+	}
 	var ids func(string) string
 	if opts.Fast {
 		// Tests compare whole simulator states across runs: IDs must not
@@ -142,7 +172,7 @@ func Start(opts Options) (*Sandbox, error) {
 		IDs:    ids,
 		APIKey: APIKey,
 		Delays: dfcloudsim.Delays{Provision: d.Provision, Activate: d.Activate, Delete: d.Delete},
-		Clouds: []simcloud.Cloud{sb.AWS, sb.GCP},
+		Clouds: []simcloud.Cloud{sb.AWS, sb.GCP, sb.Azure},
 	})
 	if err := sb.DF.LoadNetworks(bytes.NewReader(demoNetworks)); err != nil {
 		return nil, fmt.Errorf("seeding the Dragonfly simulator: %w", err)
@@ -160,6 +190,11 @@ func Start(opts Options) (*Sandbox, error) {
 	}
 	sb.URL = "http://" + ln.Addr().String()
 	sb.serve(ln, mux)
+	if sb.AzureServer, err = sb.Azure.Start(); err != nil {
+		sb.Close()
+		return nil, fmt.Errorf("starting the Azure simulator: %w", err)
+	}
+	sb.closers = append(sb.closers, sb.AzureServer.Close)
 
 	sb.Endpoints = &cmdutil.Endpoints{
 		DFCloudURL: sb.URL,
@@ -167,6 +202,9 @@ func Start(opts Options) (*Sandbox, error) {
 		AWS: &cmdutil.AWSEndpoints{URL: sb.URL + "/aws", Region: AWSRegion,
 			AccessKeyID: AWSAccessKeyID, SecretAccessKey: AWSSecretAccessKey},
 		GCP: &cmdutil.GCPEndpoints{URL: sb.URL + "/compute/v1/", Token: GCPToken, Project: GCPProject},
+		Azure: &cmdutil.AzureEndpoints{MetadataURL: sb.Azure.MetadataURL(sb.AzureServer.URL),
+			TenantID: AzureTenantID, ClientID: AzureClientID, ClientSecret: AzureClientSecret, SubscriptionID: AzureSubscriptionID,
+			Transport: sb.AzureServer.Transport(), RolePropagation: d.AzureRolePropagation},
 	}
 	return sb, nil
 }
@@ -187,6 +225,10 @@ func (sb *Sandbox) Close() error {
 			errs = append(errs, s.Close())
 		}
 	}
+	for _, c := range sb.closers {
+		c()
+	}
+	sb.closers = nil
 	return errors.Join(errs...)
 }
 
@@ -204,6 +246,17 @@ func (sb *Sandbox) Env() []string {
 		"CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=" + e.GCP.URL,
 		"GOOGLE_OAUTH_ACCESS_TOKEN=" + e.GCP.Token,
 		"GOOGLE_CLOUD_PROJECT=" + e.GCP.Project,
+		"ARM_CLOUD_METADATA_URL=" + e.Azure.MetadataURL,
+		"AZURE_TENANT_ID=" + e.Azure.TenantID,
+		"AZURE_CLIENT_ID=" + e.Azure.ClientID,
+		"AZURE_CLIENT_SECRET=" + e.Azure.ClientSecret,
+		"AZURE_SUBSCRIPTION_ID=" + e.Azure.SubscriptionID,
+	}
+	// Another process trusts the Azure simulator's TLS certificate through
+	// SSL_CERT_FILE (Go, Python and the Azure CLI honour it); the file only
+	// exists while the sandbox serves.
+	if ca, err := sb.writeAzureCA(); err == nil {
+		lines = append(lines, "SSL_CERT_FILE="+ca)
 	}
 	out := make([]string, len(lines))
 	for i, l := range lines {
@@ -215,9 +268,11 @@ func (sb *Sandbox) Env() []string {
 
 func delays(fast bool) Delays {
 	if fast {
-		return Delays{Provision: 20 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 20 * time.Millisecond, AWSProvisioning: 20 * time.Millisecond, GCPOperation: 20 * time.Millisecond}
+		return Delays{Provision: 20 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 20 * time.Millisecond, AWSProvisioning: 20 * time.Millisecond, GCPOperation: 20 * time.Millisecond,
+			AzureOperation: 20 * time.Millisecond, AzureRolePropagation: 20 * time.Millisecond, AzureCredentialPropagation: 20 * time.Millisecond}
 	}
-	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond, GCPOperation: 1500 * time.Millisecond}
+	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond, GCPOperation: 1500 * time.Millisecond,
+		AzureOperation: 1500 * time.Millisecond, AzureRolePropagation: 2 * time.Second, AzureCredentialPropagation: 2 * time.Second}
 }
 
 // StartForCLI starts a sandbox for `dfpeer --sandbox`: it lives as long as

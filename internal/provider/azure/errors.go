@@ -1,0 +1,139 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+)
+
+// errAzure wraps an SDK error with the step that failed, in one line:
+// the SDK's own messages span a dozen lines with the full response.
+type errAzure struct {
+	step string
+	err  error
+}
+
+func (e *errAzure) Error() string { return e.step + ": " + describe(e.err) }
+func (e *errAzure) Unwrap() error { return e.err }
+
+// classify names the step and turns credential and permission failures
+// into AuthErrors (exit 4).
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	wrapped := &errAzure{step: step, err: err}
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) {
+		return &cmdutil.AuthError{Err: wrapped}
+	}
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden) {
+		return &cmdutil.AuthError{Err: wrapped}
+	}
+	return wrapped
+}
+
+// errorCode is the Azure error code of err ("AuthorizationFailed",
+// "Request_ResourceNotFound", ...) and its HTTP status, or "" and 0.
+func errorCode(err error) (string, int) {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.ErrorCode, re.StatusCode
+	}
+	return "", 0
+}
+
+func isNotFound(err error) bool {
+	_, status := errorCode(err)
+	return status == http.StatusNotFound
+}
+
+// describe renders an SDK error as one line: the service's code and
+// message, without the request dump azcore and azidentity add.
+func describe(err error) string {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		msg := responseMessage(re.RawResponse)
+		code := re.ErrorCode
+		if code == "" {
+			code = http.StatusText(re.StatusCode)
+		}
+		if msg == "" {
+			return fmt.Sprintf("%s (HTTP %d)", code, re.StatusCode)
+		}
+		return fmt.Sprintf("%s (HTTP %d): %s", code, re.StatusCode, msg)
+	}
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil {
+		if msg := responseMessage(af.RawResponse); msg != "" {
+			return msg
+		}
+	}
+	msg := err.Error()
+	// Credential chains list every credential they tried on its own line.
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 600 {
+		msg = msg[:600] + "…"
+	}
+	return msg
+}
+
+// responseMessage extracts the message of an ARM, Graph or Entra error
+// body.
+func responseMessage(resp *http.Response) string {
+	if resp == nil || resp.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(strings.NewReader(string(b)))
+	if err != nil {
+		return ""
+	}
+	var body struct {
+		Error json.RawMessage `json:"error"`
+		Desc  string          `json:"error_description"`
+	}
+	if json.Unmarshal(b, &body) != nil {
+		return ""
+	}
+	if body.Desc != "" {
+		// Entra appends trace and correlation IDs and a timestamp; keep
+		// the sentence that explains.
+		d := body.Desc
+		if i := strings.Index(d, " Trace ID:"); i > 0 {
+			d = d[:i]
+		}
+		return d
+	}
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body.Error, &e) == nil {
+		return e.Message
+	}
+	return ""
+}
+
+// responseOf is the HTTP response behind an SDK error, or nil.
+func responseOf(err error) *http.Response {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.RawResponse
+	}
+	return nil
+}
