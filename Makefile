@@ -30,12 +30,14 @@ lint: $(TOOLS)/staticcheck
 
 # Benchmarks print figures; they never fail on timing.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/dfcloud ./internal/cmd/aws ./internal/e2e
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/dfcloud ./internal/cmd/aws ./internal/cmd/gcp ./internal/cmd/azure ./internal/e2e
 
 # The main job on the sandbox: no account, no credentials needed.
 demo: build
 	./$(BIN) --sandbox networks list
 	./$(BIN) --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input
+	./$(BIN) --sandbox gcp connect --network demo-gcp --vpc app-network --yes --no-input
+	./$(BIN) --sandbox azure connect --network demo-azure --vnet app-vnet --yes --no-input
 
 clean:
 	rm -rf bin
