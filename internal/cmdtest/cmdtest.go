@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,39 @@ func Golden(t testing.TB, name, got string) {
 	}
 	if string(want) != got {
 		t.Errorf("output differs from %s (-update rewrites it)\n--- want\n%s\n--- got\n%s", name, want, got)
+	}
+}
+
+// Refusal is one pre-flight refusal of a connect command: a name, a setup
+// that seeds what makes the run refuse and returns the arguments, and what
+// stderr must say. It is an alias of an unnamed struct so that test tables
+// can stay positional.
+type Refusal = struct {
+	Name     string
+	Setup    func(e *Env) []string
+	Contains string
+}
+
+// AssertRefusals runs each case on a fresh sandbox and requires exit 2, the
+// message on stderr, and state unchanged byte for byte: a refused run
+// changes nothing.
+func AssertRefusals(t *testing.T, state func(*Env) []byte, cases []Refusal) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			e := NewSandbox(t, sandbox.Options{})
+			args := tc.Setup(e)
+			before := state(e)
+			e.ErrOut.Reset()
+			if code := e.Run(args...); code != cmdutil.ExitInput {
+				t.Errorf("exit %d, want %d\n%s", code, cmdutil.ExitInput, e.ErrOut)
+			}
+			if !strings.Contains(e.ErrOut.String(), tc.Contains) {
+				t.Errorf("stderr does not say %q:\n%s", tc.Contains, e.ErrOut)
+			}
+			if after := state(e); !bytes.Equal(before, after) {
+				t.Errorf("a refused run changed the simulators' state")
+			}
+		})
 	}
 }

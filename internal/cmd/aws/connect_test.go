@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
@@ -153,11 +152,7 @@ func TestConnectSummaryText(t *testing.T) {
 }
 
 func TestConnectRefusalsChangeNothing(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		setup    func(e *cmdtest.Env) []string
-		contains string
-	}{
+	cmdtest.AssertRefusals(t, state, []cmdtest.Refusal{
 		{"overlapping VPC", func(e *cmdtest.Env) []string {
 			return []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSOverlapVPC, "--yes", "--no-input"}
 		}, "overlaps the Dragonfly network"},
@@ -192,24 +187,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			}
 			return []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSOverlapVPC, "--yes", "--no-input", "--name", "taken"}
 		}, `--name "taken": network already has a connection of that name`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := cmdtest.NewSandbox(t, sandbox.Options{})
-			a := tc.setup(e)
-			before := state(e)
-			e.ErrOut.Reset()
-			code := e.Run(a...)
-			if code != cmdutil.ExitInput {
-				t.Errorf("exit %d, want 2\n%s", code, e.ErrOut)
-			}
-			if !strings.Contains(e.ErrOut.String(), tc.contains) {
-				t.Errorf("stderr does not say %q:\n%s", tc.contains, e.ErrOut)
-			}
-			if after := state(e); !bytes.Equal(before, after) {
-				t.Errorf("a refused run changed the simulators' state")
-			}
-		})
-	}
+	})
 }
 
 func TestConnectDryRun(t *testing.T) {

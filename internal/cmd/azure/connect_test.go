@@ -239,11 +239,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 		}
 		withAzure(e, func(a *cmdutil.AzureEndpoints) { a.ClientID, a.ClientSecret = appID, "limited-secret" })
 	}
-	for _, tc := range []struct {
-		name     string
-		setup    func(e *cmdtest.Env) []string
-		contains string
-	}{
+	cmdtest.AssertRefusals(t, state, []cmdtest.Refusal{
 		{"overlapping VNet", func(e *cmdtest.Env) []string {
 			return []string{"azure", "connect", "--network", "demo-azure", "--vnet", sandbox.DemoAzureOverlapVNet, "--yes", "--no-input"}
 		}, "overlaps the Dragonfly network"},
@@ -301,24 +297,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			identity(e, "6c6c6c6c-0000-4000-8000-000000000002", "Application.ReadWrite.All", "Network Contributor")
 			return args()
 		}, "Microsoft.Authorization/roleAssignments/write"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := cmdtest.NewSandbox(t, sandbox.Options{})
-			a := tc.setup(e)
-			before := state(e)
-			e.ErrOut.Reset()
-			code := e.Run(a...)
-			if code != cmdutil.ExitInput {
-				t.Errorf("exit %d, want 2\n%s", code, e.ErrOut)
-			}
-			if !strings.Contains(e.ErrOut.String(), tc.contains) {
-				t.Errorf("stderr does not say %q:\n%s", tc.contains, e.ErrOut)
-			}
-			if after := state(e); !bytes.Equal(before, after) {
-				t.Errorf("a refused run changed the simulators' state")
-			}
-		})
-	}
+	})
 }
 
 func TestConnectFlagValidation(t *testing.T) {

@@ -228,11 +228,7 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct {
-		name     string
-		setup    func(e *cmdtest.Env) []string
-		contains string
-	}{
+	cmdtest.AssertRefusals(t, state, []cmdtest.Refusal{
 		{"overlapping secondary range", func(e *cmdtest.Env) []string {
 			return []string{"gcp", "connect", "--network", "demo-gcp", "--vpc", sandbox.DemoGCPOverlapNetwork, "--yes", "--no-input"}
 		}, "--vpc legacy-network: 192.168.50.0/24 (secondary range services of subnet legacy-us-central1 in us-central1) overlaps the Dragonfly network demo-gcp CIDR 192.168.0.0/16"},
@@ -299,24 +295,7 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 		{"missing --vpc", func(e *cmdtest.Env) []string {
 			return []string{"gcp", "connect", "--network", "demo-gcp", "--yes", "--no-input"}
 		}, "--vpc is required when not running interactively"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := cmdtest.NewSandbox(t, sandbox.Options{})
-			a := tc.setup(e)
-			before := state(e)
-			e.ErrOut.Reset()
-			code := e.Run(a...)
-			if code != cmdutil.ExitInput {
-				t.Errorf("exit %d, want 2\n%s", code, e.ErrOut)
-			}
-			if !strings.Contains(e.ErrOut.String(), tc.contains) {
-				t.Errorf("stderr does not say %q:\n%s", tc.contains, e.ErrOut)
-			}
-			if after := state(e); !bytes.Equal(before, after) {
-				t.Errorf("a refused run changed the simulators' state")
-			}
-		})
-	}
+	})
 }
 
 func TestGCPConnectDryRun(t *testing.T) {
