@@ -192,3 +192,38 @@ func AssertRefusals(t *testing.T, state func(*Env) []byte, cases []Refusal) {
 		})
 	}
 }
+
+// BenchFlow measures whole runs of a connect command (args) against a
+// sandbox with fixed delays d, with production polling and backoff, and
+// reports the mean wall time next to floor (what those delays impose on any
+// client), the overhead, and the API calls per service per run: "dfcloud"
+// is counted here, count adds the cloud's services. It reports figures and
+// never fails on timing.
+func BenchFlow(b *testing.B, d sandbox.Delays, floor time.Duration, args []string, count func(sb *sandbox.Sandbox, calls map[string]int)) {
+	b.Helper()
+	var wall time.Duration
+	calls := map[string]int{}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := NewSandbox(b, sandbox.Options{Delays: &d})
+		e.F.Tuning = cmdutil.Tuning{}
+		b.StartTimer()
+		start := time.Now()
+		if code := e.Run(args...); code != 0 {
+			b.Fatalf("exit %d: %s", code, e.ErrOut)
+		}
+		wall += time.Since(start)
+		b.StopTimer()
+		calls["dfcloud"] += len(e.SB.DF.HTTP().Calls())
+		count(e.SB, calls)
+		e.SB.Close()
+		b.StartTimer()
+	}
+	mean := wall / time.Duration(b.N)
+	b.ReportMetric(float64(mean.Milliseconds()), "wall-ms/op")
+	b.ReportMetric(float64(floor.Milliseconds()), "floor-ms")
+	b.ReportMetric(float64((mean - floor).Milliseconds()), "overhead-ms/op")
+	for k, n := range calls {
+		b.ReportMetric(float64(n)/float64(b.N), k+"-calls/op")
+	}
+}

@@ -115,7 +115,7 @@ func NewClient(ctx context.Context, c Config) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, cmdutil.FlagErrorf("--region is required: no region in the AWS configuration (set --region, AWS_REGION, or region in the profile)")
 	}
-	return &Client{EC2: ec2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Region: cfg.Region}, nil
+	return &Client{EC2: newEC2Calls(ec2.NewFromConfig(cfg)), STS: stsCalls{sts.NewFromConfig(cfg).GetCallerIdentity}, Region: cfg.Region}, nil
 }
 
 // logCalls logs every attempt (retries included) in the --verbose format.
