@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/iterator"
 
@@ -101,23 +102,9 @@ func NetworkRef(ref string) (project, name string, ok bool) {
 
 // VPCs lists the project's networks with their subnets, sorted by name.
 func (c *Client) VPCs(ctx context.Context) ([]VPC, error) {
-	var nets []*computepb.Network
-	err := c.do(ctx, func(ctx context.Context) error {
-		nets = nil
-		it := c.Networks.List(ctx, &computepb.ListNetworksRequest{Project: c.Project})
-		for {
-			n, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			nets = append(nets, n)
-		}
-	})
+	nets, err := c.networks(ctx)
 	if err != nil {
-		return nil, classify(fmt.Sprintf("listing the VPC networks of project %s (compute.networks.list)", c.Project), err)
+		return nil, err
 	}
 	subnets, err := c.subnets(ctx)
 	if err != nil {
@@ -133,23 +120,13 @@ func (c *Client) VPCs(ctx context.Context) ([]VPC, error) {
 
 // NetworkNames lists the names of the project's networks, for messages.
 func (c *Client) NetworkNames(ctx context.Context) ([]string, error) {
-	var names []string
-	err := c.do(ctx, func(ctx context.Context) error {
-		names = nil
-		it := c.Networks.List(ctx, &computepb.ListNetworksRequest{Project: c.Project})
-		for {
-			n, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			names = append(names, n.GetName())
-		}
-	})
+	nets, err := c.networks(ctx)
 	if err != nil {
-		return nil, classify(fmt.Sprintf("listing the VPC networks of project %s (compute.networks.list)", c.Project), err)
+		return nil, err
+	}
+	names := make([]string, len(nets))
+	for i, n := range nets {
+		names[i] = n.GetName()
 	}
 	sort.Strings(names)
 	return names, nil
@@ -201,33 +178,26 @@ func projectMissing(err error, project string) bool {
 // subnets lists every subnetwork of the project in one aggregated call,
 // keyed by network ("project/name").
 func (c *Client) subnets(ctx context.Context) (map[string][]Subnet, error) {
-	var out map[string][]Subnet
-	err := c.do(ctx, func(ctx context.Context) error {
-		out = map[string][]Subnet{}
-		it := c.Subnetworks.AggregatedList(ctx, &computepb.AggregatedListSubnetworksRequest{Project: c.Project})
-		for {
-			pair, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			for _, s := range pair.Value.GetSubnetworks() {
-				p, n, ok := NetworkRef(s.GetNetwork())
-				if !ok {
-					continue
-				}
-				sub := Subnet{Name: s.GetName(), Region: lastSegment(s.GetRegion()), CIDR: s.GetIpCidrRange()}
-				for _, r := range s.GetSecondaryIpRanges() {
-					sub.Secondary = append(sub.Secondary, Range{Name: r.GetRangeName(), CIDR: r.GetIpCidrRange()})
-				}
-				out[p+"/"+n] = append(out[p+"/"+n], sub)
-			}
-		}
-	})
+	pairs, err := listAll(ctx, c, fmt.Sprintf("listing the subnetworks of project %s (compute.subnetworks.list)", c.Project),
+		func(ctx context.Context) iter[compute.SubnetworksScopedListPair] {
+			return c.Subnetworks.AggregatedList(ctx, &computepb.AggregatedListSubnetworksRequest{Project: c.Project})
+		})
 	if err != nil {
-		return nil, classify(fmt.Sprintf("listing the subnetworks of project %s (compute.subnetworks.list)", c.Project), err)
+		return nil, err
+	}
+	out := map[string][]Subnet{}
+	for _, pair := range pairs {
+		for _, s := range pair.Value.GetSubnetworks() {
+			p, n, ok := NetworkRef(s.GetNetwork())
+			if !ok {
+				continue
+			}
+			sub := Subnet{Name: s.GetName(), Region: lastSegment(s.GetRegion()), CIDR: s.GetIpCidrRange()}
+			for _, r := range s.GetSecondaryIpRanges() {
+				sub.Secondary = append(sub.Secondary, Range{Name: r.GetRangeName(), CIDR: r.GetIpCidrRange()})
+			}
+			out[p+"/"+n] = append(out[p+"/"+n], sub)
+		}
 	}
 	for k := range out {
 		sort.Slice(out[k], func(i, j int) bool {
@@ -254,23 +224,45 @@ func toVPC(n *computepb.Network, subnets map[string][]Subnet) VPC {
 // FirewallRules lists the project's firewall rules, whatever their network:
 // rule names are unique per project.
 func (c *Client) FirewallRules(ctx context.Context) ([]*computepb.Firewall, error) {
-	var out []*computepb.Firewall
+	return listAll(ctx, c, fmt.Sprintf("listing the firewall rules of project %s (compute.firewalls.list)", c.Project),
+		func(ctx context.Context) iter[*computepb.Firewall] {
+			return c.Firewalls.List(ctx, &computepb.ListFirewallsRequest{Project: c.Project})
+		})
+}
+
+// networks lists the project's networks.
+func (c *Client) networks(ctx context.Context) ([]*computepb.Network, error) {
+	return listAll(ctx, c, fmt.Sprintf("listing the VPC networks of project %s (compute.networks.list)", c.Project),
+		func(ctx context.Context) iter[*computepb.Network] {
+			return c.Networks.List(ctx, &computepb.ListNetworksRequest{Project: c.Project})
+		})
+}
+
+// iter is what the Compute clients' list iterators have in common.
+type iter[T any] interface {
+	Next() (T, error)
+}
+
+// listAll drains a list inside the retry loop, so that a retried listing
+// starts again from its first page; step names it in errors.
+func listAll[T any](ctx context.Context, c *Client, step string, list func(context.Context) iter[T]) ([]T, error) {
+	var out []T
 	err := c.do(ctx, func(ctx context.Context) error {
 		out = nil
-		it := c.Firewalls.List(ctx, &computepb.ListFirewallsRequest{Project: c.Project})
+		it := list(ctx)
 		for {
-			fw, err := it.Next()
+			v, err := it.Next()
 			if errors.Is(err, iterator.Done) {
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			out = append(out, fw)
+			out = append(out, v)
 		}
 	})
 	if err != nil {
-		return nil, classify(fmt.Sprintf("listing the firewall rules of project %s (compute.firewalls.list)", c.Project), err)
+		return nil, classify(step, err)
 	}
 	return out, nil
 }
