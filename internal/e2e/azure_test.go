@@ -6,9 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 )
@@ -121,35 +119,13 @@ func TestAzureMissingCredentials(t *testing.T) {
 // another dfpeer trusts through SSL_CERT_FILE; the file goes when the
 // sandbox stops.
 func TestAzureFromSandboxServeExports(t *testing.T) {
-	srv := exec.Command(binary, "sandbox", "serve", "--port", "0")
-	srv.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	var out, errOut syncBuffer
-	srv.Stdout, srv.Stderr = &out, &errOut
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(errOut.String(), "Sandbox serving on") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AZURE_TOKEN_CREDENTIALS=EnvironmentCredential"}
-	caFile := ""
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		kv, ok := strings.CutPrefix(line, "export ")
-		if !ok {
-			t.Fatalf("not an export line: %q", line)
-		}
-		k, v, _ := strings.Cut(kv, "=")
-		v = strings.Trim(v, `"`)
-		if k == "SSL_CERT_FILE" {
-			caFile = v
-		}
-		environ = append(environ, k+"="+v)
-	}
+	srv := serveSandbox(t)
+	environ := srv.environ(t, "AZURE_TOKEN_CREDENTIALS=EnvironmentCredential")
+	caFile := srv.exports["SSL_CERT_FILE"]
+	out := srv.out
 	for _, k := range []string{"ARM_CLOUD_METADATA_URL=", "AZURE_CLIENT_ID=", "AZURE_SUBSCRIPTION_ID="} {
-		if !strings.Contains(out.String(), k) {
-			t.Errorf("the exports lack %s:\n%s", k, out.String())
+		if !strings.Contains(out, k) {
+			t.Errorf("the exports lack %s:\n%s", k, out)
 		}
 	}
 	if _, err := os.Stat(caFile); err != nil {
@@ -167,10 +143,7 @@ func TestAzureFromSandboxServeExports(t *testing.T) {
 	if err := json.Unmarshal(got, &plan); err != nil || len(plan.Changes) < 8 {
 		t.Fatalf("plan %s: %v", got, err)
 	}
-	srv.Process.Signal(syscall.SIGINT)
-	if err := srv.Wait(); err != nil {
-		t.Fatalf("serve did not stop cleanly: %v\n%s", err, errOut.String())
-	}
+	srv.stop(t)
 	if _, err := os.Stat(caFile); !os.IsNotExist(err) {
 		t.Errorf("the CA file outlived the sandbox: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -301,38 +302,72 @@ func BenchmarkHelpStartup(b *testing.B) {
 	}
 }
 
-// `dfpeer sandbox serve` prints exports that point another dfpeer (and the
-// SDKs) at it, and stops cleanly on Ctrl-C.
-func TestSandboxServe(t *testing.T) {
-	srv := exec.Command(binary, "sandbox", "serve", "--port", "0")
-	srv.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	var out, errOut syncBuffer
-	srv.Stdout, srv.Stderr = &out, &errOut
-	if err := srv.Start(); err != nil {
+// served is a running `dfpeer sandbox serve` and the exports it printed.
+type served struct {
+	cmd     *exec.Cmd
+	errOut  *syncBuffer
+	out     string
+	exports map[string]string
+}
+
+func serveSandbox(t *testing.T) *served {
+	t.Helper()
+	s := &served{cmd: exec.Command(binary, "sandbox", "serve", "--port", "0"), errOut: &syncBuffer{}, exports: map[string]string{}}
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	var out syncBuffer
+	s.cmd.Stdout, s.cmd.Stderr = &out, s.errOut
+	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Process.Kill()
+	t.Cleanup(func() { s.cmd.Process.Kill() })
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(errOut.String(), "Sandbox serving on") && time.Now().Before(deadline) {
+	for !strings.Contains(s.errOut.String(), "Sandbox serving on") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+	s.out = out.String()
+	for _, line := range strings.Split(strings.TrimSpace(s.out), "\n") {
 		kv, ok := strings.CutPrefix(line, "export ")
 		if !ok {
 			t.Fatalf("not an export line: %q", line)
 		}
-		k, v, _ := strings.Cut(kv, "=")
-		environ = append(environ, k+"="+strings.Trim(v, `"`))
+		k, quoted, _ := strings.Cut(kv, "=")
+		v, err := strconv.Unquote(quoted)
+		if err != nil {
+			t.Fatalf("export %s: value %s is not quoted: %v", k, quoted, err)
+		}
+		s.exports[k] = v
 	}
+	return s
+}
+
+// environ is a client's environment: PATH, a fresh HOME, extra, and the
+// exports.
+func (s *served) environ(t *testing.T, extra ...string) []string {
+	env := append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, extra...)
+	for k, v := range s.exports {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// stop interrupts the server as Ctrl-C would; it must exit cleanly.
+func (s *served) stop(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGINT)
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("serve did not stop cleanly on SIGINT: %v\n%s", err, s.errOut.String())
+	}
+}
+
+// `dfpeer sandbox serve` prints exports that point another dfpeer (and the
+// SDKs) at it, and stops cleanly on Ctrl-C.
+func TestSandboxServe(t *testing.T) {
+	srv := serveSandbox(t)
 	client := exec.Command(binary, "networks", "list", "-o", "json")
-	client.Env = environ
+	client.Env = srv.environ(t)
 	got, err := client.Output()
 	if err != nil || !strings.Contains(string(got), "net-aws-demo-0001") {
 		t.Fatalf("client against the served sandbox: %v\n%s", err, got)
 	}
-	srv.Process.Signal(syscall.SIGINT)
-	if err := srv.Wait(); err != nil {
-		t.Fatalf("serve did not stop cleanly on SIGINT: %v\n%s", err, errOut.String())
-	}
+	srv.stop(t)
 }
