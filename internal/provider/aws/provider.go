@@ -33,6 +33,11 @@ type Provider struct {
 	account string
 	rts     []string
 	sgs     []string
+	// toCreate holds the route tables and groups pre-flight found without
+	// our route or rule: their steps write at once and let AWS's
+	// RouteAlreadyExists / InvalidPermission.Duplicate say if that changed,
+	// instead of reading again first.
+	toCreate map[string]bool
 }
 
 // NewProvider returns the AWS side of a connect run.
@@ -176,6 +181,7 @@ func (p *Provider) preflightRoutes(ctx context.Context, net *dfcloud.Network, vp
 	var changes []peering.Change
 	for _, rt := range tables {
 		p.rts = append(p.rts, rt.ID)
+		p.markToCreate(rt.ID, true)
 		action := "create"
 		if r, found := routeFor(rt.Routes, net.CIDRBlock); found {
 			if pcx == "" || aws.ToString(r.VpcPeeringConnectionId) != pcx {
@@ -183,6 +189,7 @@ func (p *Provider) preflightRoutes(ctx context.Context, net *dfcloud.Network, vp
 					rt.ID, net.CIDRBlock, routeTarget(r), r.State, rt.ID, net.CIDRBlock)
 			}
 			action = "unchanged"
+			p.markToCreate(rt.ID, false)
 		}
 		changes = append(changes, peering.Change{Action: action, Kind: "route", Target: rt.ID, Detail: fmt.Sprintf("%s → %s", net.CIDRBlock, target)})
 	}
@@ -206,10 +213,18 @@ func (p *Provider) preflightSecurityGroups(ctx context.Context, net *dfcloud.Net
 		if hasIngress(g.Rules, p.in.Port, net.CIDRBlock) {
 			action = "unchanged"
 		}
+		p.markToCreate(g.ID, action == "create")
 		changes = append(changes, peering.Change{Action: action, Kind: "firewall_rule", Target: fmt.Sprintf("%s (%s)", g.ID, g.Name),
 			Detail: fmt.Sprintf("allow inbound TCP %d from %s", p.in.Port, net.CIDRBlock)})
 	}
 	return changes, nil
+}
+
+func (p *Provider) markToCreate(id string, create bool) {
+	if p.toCreate == nil {
+		p.toCreate = map[string]bool{}
+	}
+	p.toCreate[id] = create
 }
 
 func routeFor(routes []types.Route, cidr string) (types.Route, bool) {
@@ -381,17 +396,23 @@ func (p *Provider) ensureRoute(ctx context.Context, s *peering.State, id string)
 		}
 		return true, nil
 	}
-	if done, err := check(); err != nil || done {
-		if done {
-			record("unchanged")
-			return "already present", nil
+	if !p.toCreate[id] {
+		if done, err := check(); err != nil || done {
+			if done {
+				record("unchanged")
+				return "already present", nil
+			}
+			return "", err
 		}
-		return "", err
 	}
 	_, err := p.c.EC2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: aws.String(id), DestinationCidrBlock: aws.String(cidr), VpcPeeringConnectionId: aws.String(pcx)})
 	if err != nil {
 		if errorCode(err) == "RouteAlreadyExists" {
-			if done, cerr := check(); cerr == nil && done {
+			done, cerr := check()
+			if cerr != nil {
+				return "", cerr // someone else's route: say whose
+			}
+			if done {
 				record("unchanged")
 				return "already present", nil
 			}
@@ -407,15 +428,17 @@ func (p *Provider) ensureIngress(ctx context.Context, s *peering.State, id strin
 	record := func(action string) {
 		s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{Target: id, Protocol: "tcp", Port: port, Source: cidr, Action: action})
 	}
-	out, err := p.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
-	if err != nil {
-		return "", classify("reading security group "+id+" (ec2:DescribeSecurityGroups)", err)
+	if !p.toCreate[id] {
+		out, err := p.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+		if err != nil {
+			return "", classify("reading security group "+id+" (ec2:DescribeSecurityGroups)", err)
+		}
+		if len(out.SecurityGroups) == 1 && hasIngress(out.SecurityGroups[0].IpPermissions, port, cidr) {
+			record("unchanged")
+			return "already allowed", nil
+		}
 	}
-	if len(out.SecurityGroups) == 1 && hasIngress(out.SecurityGroups[0].IpPermissions, port, cidr) {
-		record("unchanged")
-		return "already allowed", nil
-	}
-	_, err = p.c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+	_, err := p.c.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
 		GroupId: aws.String(id),
 		IpPermissions: []types.IpPermission{{
 			IpProtocol: aws.String("tcp"),

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/progress"
@@ -99,5 +100,54 @@ func TestAcceptOnlyThisConnectionsPeering(t *testing.T) {
 				t.Fatal("accepted a peering that is not this connection's")
 			}
 		})
+	}
+}
+
+// routeEC2 answers CreateRoute with RouteAlreadyExists, as AWS does when the
+// route appeared after pre-flight (another run, a lost answer).
+type routeEC2 struct {
+	EC2API
+	existingTarget string
+	creates        int
+}
+
+func (f *routeEC2) CreateRoute(ctx context.Context, in *ec2.CreateRouteInput, _ ...func(*ec2.Options)) (*ec2.CreateRouteOutput, error) {
+	f.creates++
+	return nil, &smithy.GenericAPIError{Code: "RouteAlreadyExists", Message: "The route identified by 192.168.0.0/16 already exists."}
+}
+
+func (f *routeEC2) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteTablesInput, _ ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error) {
+	return &ec2.DescribeRouteTablesOutput{RouteTables: []types.RouteTable{{RouteTableId: aws.String("rtb-0123456789abcdef0"),
+		Routes: []types.Route{{DestinationCidrBlock: aws.String("192.168.0.0/16"), VpcPeeringConnectionId: aws.String(f.existingTarget)}}}}}, nil
+}
+
+// A route pre-flight did not see is created without a second read; if AWS
+// then says it exists, it is ours only when it targets our peering.
+func TestRouteAlreadyExistsAfterPreflight(t *testing.T) {
+	net := &dfcloud.Network{CIDRBlock: "192.168.0.0/16"}
+	for _, tc := range []struct {
+		target string
+		want   string
+	}{
+		{"pcx-0123456789abcdef0", "already present"},
+		{"pcx-0fffffffffffffff0", "already routes 192.168.0.0/16 to pcx-0fffffffffffffff0"},
+	} {
+		ec2 := &routeEC2{existingTarget: tc.target}
+		p := NewProvider(&Client{EC2: ec2, Region: "us-east-1"}, Inputs{VPCID: "vpc-0a1b2c3d4e5f60001", Port: 6379})
+		p.rts = []string{"rtb-0123456789abcdef0"}
+		p.markToCreate("rtb-0123456789abcdef0", true)
+		st := &peering.State{Network: net, Result: &peering.Result{},
+			Connection: &dfcloud.Connection{PeerConnectionID: "pcx-0123456789abcdef0"}}
+		note, err := p.Steps(net)[1].Run(context.Background(), st)
+		got := note
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tc.want) || ec2.creates != 1 {
+			t.Errorf("existing route to %s: got %q (creates %d), want %q", tc.target, got, ec2.creates, tc.want)
+		}
+		if err == nil && (len(st.Result.Routes) != 1 || st.Result.Routes[0].Action != "unchanged") {
+			t.Errorf("result %+v", st.Result.Routes)
+		}
 	}
 }
