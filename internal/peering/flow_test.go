@@ -152,12 +152,18 @@ func TestFlowRefusals(t *testing.T) {
 	})
 	t.Run("name taken by another peer", func(t *testing.T) {
 		w := newWorld(t)
-		if _, err := w.api.CreateConnection(context.Background(), dfcloud.ConnectionConfig{Name: "app-prod", NetworkID: "net-1",
-			Peer: dfcloud.Peer{AccountID: "999999999999", VPCID: "vpc-0ffffffffffffffff"}}); err != nil {
+		c, err := w.api.CreateConnection(context.Background(), dfcloud.ConnectionConfig{Name: "app-prod", NetworkID: "net-1",
+			Peer: dfcloud.Peer{AccountID: "999999999999", VPCID: "vpc-0ffffffffffffffff"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Let it settle (inactive, where the manual cloud leaves it) so
+		// that only the refused run could change the snapshot.
+		if _, err := w.api.WaitConnection(context.Background(), c.ConnectionID, dfcloud.StatusIn(dfcloud.ConnectionInactive), w.opts().Poll); err != nil {
 			t.Fatal(err)
 		}
 		before := w.sim.Snapshot()
-		_, _, err := peering.Run(context.Background(), w.opts())
+		_, _, err = peering.Run(context.Background(), w.opts())
 		if cmdutil.ExitCode(err) != cmdutil.ExitInput || !strings.Contains(err.Error(), "--name") {
 			t.Fatalf("err %v", err)
 		}

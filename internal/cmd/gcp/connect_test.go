@@ -278,7 +278,7 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 			return args()
 		}, "already has 25 peerings, Compute's limit per network"},
 		{"name taken by another peer", func(e *cmdtest.Env) []string {
-			if code := e.Run(args("--name", "taken", "--no-wait")...); code != 0 {
+			if code := e.Run(args("--name", "taken")...); code != 0 {
 				t.Fatalf("setup: %s", e.ErrOut)
 			}
 			return []string{"gcp", "connect", "--network", "demo-gcp", "--vpc", sandbox.DemoGCPOverlapNetwork, "--yes", "--no-input", "--name", "taken"}
