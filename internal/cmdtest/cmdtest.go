@@ -24,6 +24,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 	"github.com/dragonflydb/dfpeer/internal/sim/simcloud"
+	"github.com/dragonflydb/dfpeer/internal/sim/simhttp"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -227,3 +228,30 @@ func BenchFlow(b *testing.B, d sandbox.Delays, floor time.Duration, args []strin
 		b.ReportMetric(float64(n)/float64(b.N), k+"-calls/op")
 	}
 }
+
+// FlowWorld runs a connect command on a fresh sandbox as a
+// peeringtest.World, for CrashAtEveryStep: Cloud names the cloud's
+// simulator (Dragonfly's is always included), Snap the state compared.
+type FlowWorld struct {
+	Env   *Env
+	Args  []string
+	Cloud func(sb *sandbox.Sandbox) *simhttp.Server
+	Snap  func(e *Env) []byte
+}
+
+// Servers are the simulators whose mutating calls are interruption points.
+func (w *FlowWorld) Servers() []*simhttp.Server {
+	return []*simhttp.Server{w.Env.SB.DF.HTTP(), w.Cloud(w.Env.SB)}
+}
+
+// Run runs the command once; a non-zero exit is an error carrying stderr.
+func (w *FlowWorld) Run(ctx context.Context) error {
+	w.Env.ErrOut.Reset()
+	if code := w.Env.RunContext(ctx, w.Args...); code != 0 {
+		return fmt.Errorf("exit %d: %s", code, w.Env.ErrOut)
+	}
+	return nil
+}
+
+// State is the compared state.
+func (w *FlowWorld) State() []byte { return w.Snap(w.Env) }

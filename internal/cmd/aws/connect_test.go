@@ -2,9 +2,7 @@ package aws_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -239,25 +237,10 @@ func TestConnectConvergesUnderFaults(t *testing.T) {
 	assertConnected(t, e, []string{demo.AWSApp.MainRouteTableID, demo.AWSPrivateRT}, []string{demo.AWSApp.DefaultSecurityGroupID})
 }
 
-type connectWorld struct {
-	t *testing.T
-	e *cmdtest.Env
-}
-
-func (w *connectWorld) Servers() []*simhttp.Server {
-	return []*simhttp.Server{w.e.SB.DF.HTTP(), w.e.SB.AWS.HTTP()}
-}
-func (w *connectWorld) Run(ctx context.Context) error {
-	if code := w.e.RunContext(ctx, args()...); code != 0 {
-		return fmt.Errorf("exit %d: %s", code, w.e.ErrOut)
-	}
-	return nil
-}
-func (w *connectWorld) State() []byte { return state(w.e) }
-
 func TestConnectCrashAtEveryStep(t *testing.T) {
 	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
-		return &connectWorld{t: t, e: cmdtest.NewSandbox(t, sandbox.Options{})}
+		return &cmdtest.FlowWorld{Env: cmdtest.NewSandbox(t, sandbox.Options{}), Args: args(), Snap: state,
+			Cloud: func(sb *sandbox.Sandbox) *simhttp.Server { return sb.AWS.HTTP() }}
 	})
 }
 

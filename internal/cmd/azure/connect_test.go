@@ -2,9 +2,7 @@ package azure_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -382,26 +380,13 @@ func TestConnectConvergesUnderThrottling(t *testing.T) {
 	assertConnected(t, e)
 }
 
-type connectWorld struct{ e *cmdtest.Env }
-
-func (w *connectWorld) Servers() []*simhttp.Server {
-	return []*simhttp.Server{w.e.SB.DF.HTTP(), w.e.SB.Azure.HTTP()}
-}
-func (w *connectWorld) Run(ctx context.Context) error {
-	w.e.ErrOut.Reset()
-	if code := w.e.RunContext(ctx, args()...); code != 0 {
-		return fmt.Errorf("exit %d: %s", code, w.e.ErrOut)
-	}
-	return nil
-}
-func (w *connectWorld) State() []byte { return state(w.e) }
-
 // Interrupted after any mutating call — including between adding and
 // removing the temporary secret — a re-run converges to the same state,
 // with no secret left.
 func TestConnectCrashAtEveryStep(t *testing.T) {
 	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
-		return &connectWorld{e: cmdtest.NewSandbox(t, sandbox.Options{})}
+		return &cmdtest.FlowWorld{Env: cmdtest.NewSandbox(t, sandbox.Options{}), Args: args(), Snap: state,
+			Cloud: func(sb *sandbox.Sandbox) *simhttp.Server { return sb.Azure.HTTP() }}
 	})
 }
 

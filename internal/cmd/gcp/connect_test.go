@@ -2,7 +2,6 @@ package gcp_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -415,25 +414,10 @@ func TestGCPConnectRetriesPeeringInProgress(t *testing.T) {
 	assertConnected(t, e, 6379, nil)
 }
 
-type connectWorld struct {
-	t *testing.T
-	e *cmdtest.Env
-}
-
-func (w *connectWorld) Servers() []*simhttp.Server {
-	return []*simhttp.Server{w.e.SB.DF.HTTP(), w.e.SB.GCP.HTTP()}
-}
-func (w *connectWorld) Run(ctx context.Context) error {
-	if code := w.e.RunContext(ctx, args()...); code != 0 {
-		return fmt.Errorf("exit %d: %s", code, w.e.ErrOut)
-	}
-	return nil
-}
-func (w *connectWorld) State() []byte { return state(w.e) }
-
 func TestGCPConnectCrashAtEveryStep(t *testing.T) {
 	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
-		return &connectWorld{t: t, e: cmdtest.NewSandbox(t, sandbox.Options{})}
+		return &cmdtest.FlowWorld{Env: cmdtest.NewSandbox(t, sandbox.Options{}), Args: args(), Snap: state,
+			Cloud: func(sb *sandbox.Sandbox) *simhttp.Server { return sb.GCP.HTTP() }}
 	})
 }
 
