@@ -6,6 +6,7 @@ package cmdtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/app"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
@@ -255,3 +257,40 @@ func (w *FlowWorld) Run(ctx context.Context) error {
 
 // State is the compared state.
 func (w *FlowWorld) State() []byte { return w.Snap(w.Env) }
+
+// MutatingCalls lists the operations that changed state on the servers.
+func MutatingCalls(servers ...*simhttp.Server) []string {
+	var out []string
+	for _, s := range servers {
+		for _, c := range s.Calls() {
+			if c.Mutating {
+				out = append(out, c.Op)
+			}
+		}
+	}
+	return out
+}
+
+// DryRunPlan runs args with --dry-run -o json, requires exit 0 and state
+// unchanged byte for byte, and returns the plan with its changes counted by
+// "action kind" (e.g. "create route").
+func DryRunPlan(t *testing.T, e *Env, state func(*Env) []byte, args []string) (peering.Plan, map[string]int) {
+	t.Helper()
+	before := state(e)
+	e.Out.Reset()
+	if code := e.Run(append(append([]string{}, args...), "--dry-run", "-o", "json")...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, e.ErrOut)
+	}
+	var plan peering.Plan
+	if err := json.Unmarshal(e.Out.Bytes(), &plan); err != nil {
+		t.Fatalf("%v: %s", err, e.Out)
+	}
+	if !bytes.Equal(before, state(e)) {
+		t.Errorf("--dry-run changed state")
+	}
+	counts := map[string]int{}
+	for _, c := range plan.Changes {
+		counts[c.Action+" "+c.Kind]++
+	}
+	return plan, counts
+}

@@ -124,12 +124,8 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if !bytes.Equal(before, state(e)) {
 		t.Errorf("re-run changed the simulators' state")
 	}
-	for _, s := range []*simhttp.Server{e.SB.AWS.HTTP(), e.SB.DF.HTTP()} {
-		for _, c := range s.Calls() {
-			if c.Mutating {
-				t.Errorf("re-run made a mutating call: %s", c.Op)
-			}
-		}
+	if m := cmdtest.MutatingCalls(e.SB.AWS.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
+		t.Errorf("re-run made mutating calls: %v", m)
 	}
 }
 
@@ -190,23 +186,9 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 
 func TestConnectDryRun(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	before := state(e)
-	if code := e.Run(args("--dry-run", "-o", "json")...); code != 0 {
-		t.Fatalf("exit %d\n%s", code, e.ErrOut)
-	}
-	var plan peering.Plan
-	if err := json.Unmarshal(e.Out.Bytes(), &plan); err != nil {
-		t.Fatalf("%v: %s", err, e.Out)
-	}
-	kinds := map[string]int{}
-	for _, c := range plan.Changes {
-		kinds[c.Kind]++
-	}
-	if kinds["connection"] != 1 || kinds["peering"] != 1 || kinds["route"] != 2 || kinds["firewall_rule"] != 1 {
+	plan, counts := cmdtest.DryRunPlan(t, e, state, args())
+	if counts["create connection"] != 1 || counts["accept peering"] != 1 || counts["create route"] != 2 || counts["create firewall_rule"] != 1 || len(plan.Changes) != 5 {
 		t.Errorf("plan %+v", plan)
-	}
-	if !bytes.Equal(before, state(e)) {
-		t.Errorf("--dry-run changed state")
 	}
 	e.Out.Reset()
 	if code := e.Run(args("--dry-run")...); code != 0 || !strings.Contains(e.Out.String(), "route: 192.168.0.0/16 → the peering") {

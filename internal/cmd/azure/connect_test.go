@@ -12,7 +12,6 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmd/azure"
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
-	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
 	"github.com/dragonflydb/dfpeer/internal/sim/azuresim"
@@ -128,18 +127,6 @@ func assertConnected(t *testing.T, e *cmdtest.Env) {
 	}
 }
 
-func mutatingCalls(servers ...*simhttp.Server) []string {
-	var out []string
-	for _, s := range servers {
-		for _, c := range s.Calls() {
-			if c.Mutating {
-				out = append(out, c.Op)
-			}
-		}
-	}
-	return out
-}
-
 func TestConnectEndToEndAndRerun(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
 	if code := e.Run(args("-o", "json")...); code != 0 {
@@ -176,7 +163,7 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if !bytes.Equal(before, state(e)) {
 		t.Errorf("the re-run changed the simulators' state")
 	}
-	if m := mutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
+	if m := cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
 		t.Errorf("the re-run made mutating calls: %v", m)
 	}
 	if e.SB.Azure.HTTP().Count("Applications_AddPassword") != 0 {
@@ -324,18 +311,7 @@ func TestConnectFlagValidation(t *testing.T) {
 
 func TestConnectDryRun(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	before := state(e)
-	if code := e.Run(args("--dry-run", "-o", "json")...); code != 0 {
-		t.Fatalf("exit %d\n%s", code, e.ErrOut)
-	}
-	var plan peering.Plan
-	if err := json.Unmarshal(e.Out.Bytes(), &plan); err != nil {
-		t.Fatalf("%v: %s", err, e.Out)
-	}
-	count := map[string]int{}
-	for _, c := range plan.Changes {
-		count[c.Action+" "+c.Kind]++
-	}
+	plan, count := cmdtest.DryRunPlan(t, e, state, args())
 	want := map[string]int{"create connection": 1, "create application": 1, "create service_principal": 2, "create role_assignment": 2,
 		"create role_definition": 1, "create client_secret": 1, "create peering": 1, "create firewall_rule": 1, "unchanged firewall_rule": 1}
 	for k, n := range want {
@@ -343,10 +319,7 @@ func TestConnectDryRun(t *testing.T) {
 			t.Errorf("plan has %d %q, want %d: %+v", count[k], k, n, plan.Changes)
 		}
 	}
-	if !bytes.Equal(before, state(e)) {
-		t.Errorf("--dry-run changed state")
-	}
-	if m := mutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
+	if m := cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
 		t.Errorf("--dry-run made mutating calls: %v", m)
 	}
 	e.Out.Reset()

@@ -162,12 +162,8 @@ func TestGCPConnectEndToEndAndRerun(t *testing.T) {
 	if !bytes.Equal(before, state(e)) {
 		t.Errorf("re-run changed the simulators' state")
 	}
-	for _, s := range []*simhttp.Server{e.SB.GCP.HTTP(), e.SB.DF.HTTP()} {
-		for _, c := range s.Calls() {
-			if c.Mutating {
-				t.Errorf("re-run made a mutating call: %s", c.Op)
-			}
-		}
+	if m := cmdtest.MutatingCalls(e.SB.GCP.HTTP(), e.SB.DF.HTTP()); len(m) != 0 {
+		t.Errorf("re-run made mutating calls: %v", m)
 	}
 }
 
@@ -195,10 +191,8 @@ func TestGCPConnectSummaryTextWithTags(t *testing.T) {
 	if code := e.Run(args("--port", "6380")...); code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, e.ErrOut)
 	}
-	for _, c := range e.SB.GCP.HTTP().Calls() {
-		if c.Mutating {
-			t.Errorf("re-run made a mutating call: %s", c.Op)
-		}
+	if m := cmdtest.MutatingCalls(e.SB.GCP.HTTP()); len(m) != 0 {
+		t.Errorf("re-run made mutating calls: %v", m)
 	}
 }
 
@@ -299,23 +293,9 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 
 func TestGCPConnectDryRun(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	before := state(e)
-	if code := e.Run(args("--dry-run", "-o", "json")...); code != 0 {
-		t.Fatalf("exit %d\n%s", code, e.ErrOut)
-	}
-	var plan peering.Plan
-	if err := json.Unmarshal(e.Out.Bytes(), &plan); err != nil {
-		t.Fatalf("%v: %s", err, e.Out)
-	}
-	kinds := map[string]int{}
-	for _, c := range plan.Changes {
-		kinds[c.Action+" "+c.Kind]++
-	}
+	plan, kinds := cmdtest.DryRunPlan(t, e, state, args())
 	if kinds["create connection"] != 1 || kinds["create peering"] != 1 || kinds["create firewall_rule"] != 1 || len(plan.Changes) != 3 {
 		t.Errorf("plan %+v", plan)
-	}
-	if !bytes.Equal(before, state(e)) {
-		t.Errorf("--dry-run changed state")
 	}
 	e.Out.Reset()
 	if code := e.Run(args("--dry-run")...); code != 0 || !strings.Contains(e.Out.String(), "firewall rule: "+ruleName+": allow inbound TCP 6379 from 192.168.0.0/16 to every instance of app-network") {
