@@ -1,5 +1,5 @@
 // Package cmdutil holds what every command shares: the Factory of lazily
-// built dependencies, the error types that decide exit codes, and small
+// built dependencies, the mapping of errors to exit codes, and small
 // helpers for flags and output.
 package cmdutil
 
@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dragonflydb/dfpeer/internal/prompt"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -34,61 +34,40 @@ func FlagErrorf(format string, args ...any) error {
 	return &FlagError{Err: fmt.Errorf(format, args...)}
 }
 
-// InputError is input the user gave that cannot work (a network that is not
-// active, overlapping CIDRs, a route table of another VPC), found before
-// anything was changed.
-type InputError struct{ Err error }
+// The failures below are the problem package's, named here for the
+// command layer's convenience; the flow and providers use problem directly.
+type (
+	// InputError is input that cannot work, found before any change.
+	InputError = problem.Refusal
+	// AuthError is a missing or rejected credential or permission.
+	AuthError = problem.AuthError
+	// TimeoutError is a wait that ran out of time.
+	TimeoutError = problem.TimeoutError
+	// HintError carries a follow-up hint printed after the error.
+	HintError = problem.HintError
+)
 
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-// InputErrorf builds an InputError.
+// InputErrorf builds an InputError whose message is the whole text.
 func InputErrorf(format string, args ...any) error {
-	return &InputError{Err: fmt.Errorf(format, args...)}
+	return problem.Refusef(format, args...)
 }
-
-// AuthError is a missing or rejected credential, or a permission denied by
-// a cloud or by Dragonfly Cloud.
-type AuthError struct{ Err error }
-
-func (e *AuthError) Error() string { return e.Err.Error() }
-func (e *AuthError) Unwrap() error { return e.Err }
-
-// TimeoutError is a wait that ran out of time; Hint tells what to do next.
-type TimeoutError struct {
-	Err  error
-	Hint string
-}
-
-func (e *TimeoutError) Error() string { return e.Err.Error() }
-func (e *TimeoutError) Unwrap() error { return e.Err }
 
 // ErrCancelled is returned when the user interrupts (Ctrl-C) or declines a
-// confirmation. It is the prompt package's abort error, so an aborted
-// prompt maps to exit 130 without translation.
-var ErrCancelled = prompt.ErrAborted
+// confirmation; an aborted prompt returns the same value.
+var ErrCancelled = problem.ErrCancelled
 
 // ErrSilent means the command has already explained the failure; exit 1
 // without another message.
 var ErrSilent = errors.New("silent error")
 
-// HintError carries a follow-up hint printed after the error.
-type HintError struct {
-	Err  error
-	Hint string
-}
-
-func (e *HintError) Error() string { return e.Err.Error() }
-func (e *HintError) Unwrap() error { return e.Err }
-
 // ExitCode chooses the process exit code for err, in one place.
 func ExitCode(err error) int {
 	var (
 		flagErr  *FlagError
-		inputErr *InputError
-		authErr  *AuthError
+		inputErr *problem.Refusal
+		authErr  *problem.AuthError
 		dfAuth   *dfcloud.AuthError
-		timeout  *TimeoutError
+		timeout  *problem.TimeoutError
 	)
 	switch {
 	case err == nil:

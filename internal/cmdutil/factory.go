@@ -3,13 +3,12 @@ package cmdutil
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/dragonflydb/dfpeer/internal/endpoint"
 	"github.com/dragonflydb/dfpeer/internal/httplog"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
@@ -32,43 +31,14 @@ type Globals struct {
 // JSON reports whether -o json was asked for.
 func (g *Globals) JSON() bool { return g.Output == "json" }
 
-// Endpoints redirect every client to somewhere other than the real
-// services: the sandbox's simulators. Nil fields mean "the real thing".
-type Endpoints struct {
-	DFCloudURL string
-	DFCloudKey string
-	AWS        *AWSEndpoints
-	GCP        *GCPEndpoints
-	Azure      *AzureEndpoints
-}
-
-// AWSEndpoints point the AWS SDK at a simulator.
-type AWSEndpoints struct {
-	URL             string
-	Region          string
-	AccessKeyID     string
-	SecretAccessKey string
-}
-
-// GCPEndpoints point the Compute client at a simulator.
-type GCPEndpoints struct {
-	URL     string // base such as http://127.0.0.1:PORT/compute/v1/
-	Token   string
-	Project string
-}
-
-// AzureEndpoints point the Azure SDK at a simulator.
-type AzureEndpoints struct {
-	MetadataURL    string
-	TenantID       string
-	ClientID       string
-	ClientSecret   string
-	SubscriptionID string
-	Transport      http.RoundTripper // trusts the simulator's CA
-	// RolePropagation is how long the simulated RBAC takes to honour a
-	// new role assignment: dfpeer lets Dragonfly's settle that long.
-	RolePropagation time.Duration
-}
+// Endpoints redirect every client to the sandbox's simulators; the
+// structs live in the endpoint package, shared with providers and sandbox.
+type (
+	Endpoints      = endpoint.Sandbox
+	AWSEndpoints   = endpoint.AWS
+	GCPEndpoints   = endpoint.GCP
+	AzureEndpoints = endpoint.Azure
+)
 
 // Factory is the bag of lazily built dependencies commands draw from.
 // Nothing is built until a command asks, so --help and flag errors never
@@ -220,33 +190,15 @@ func (f *Factory) apiKey() (string, error) {
 }
 
 // CheckAPIURL refuses URLs that would send the API key in clear text: plain
-// http is only accepted for loopback hosts.
-//
-// The URL is never echoed whole: a key pasted into a query string or user
-// info must not end up in a CI log.
+// http is only accepted for loopback hosts. The URL is never echoed whole:
+// a key pasted into a query string or user info must not end up in a CI log.
 func CheckAPIURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return FlagErrorf("--api-url (or DFCLOUD_API_URL): want an absolute https:// URL such as %s", dfcloud.DefaultBaseURL)
-	}
-	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return FlagErrorf("--api-url %s: user info, a query or a fragment is not allowed; the API key is sent as a header", shown)
-	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return FlagErrorf("--api-url %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the API key would travel in clear text", shown)
-	}
-	return nil
+	_, err := endpoint.Check(raw, endpoint.Rule{Setting: "api-url", Example: dfcloud.DefaultBaseURL, Secret: "the API key"})
+	return err
 }
 
 // IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return endpoint.IsLoopback(host) }
 
 // Version and Commit are set at build time with -ldflags -X.
 var (

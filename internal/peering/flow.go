@@ -1,23 +1,22 @@
-// Package peering is the provider-agnostic connect flow: pre-flight, plan,
-// confirmation, the Dragonfly connection, the cloud's steps, and the wait
-// for active. It knows nothing about AWS, GCP or Azure (they plug in as a
-// Provider), nor about terminals (it reports through progress.Reporter and
-// asks through a Confirm function).
+// Package peering is the provider-agnostic connect flow: plan (read-only:
+// the connection name, then the cloud side through Provider.Observe),
+// then apply (the Dragonfly connection, the cloud's changes, the wait for
+// active). It knows nothing about AWS, GCP or Azure (they plug in as a
+// Provider), nor about terminals: it reports through Reporter, and the
+// command layer renders plans and summaries and asks for confirmation.
 //
-// Every step is check-then-act, so running the flow again after a crash at
-// any point converges to the same end state without duplicates.
+// Every change is check-then-act, so applying again after a crash at any
+// point converges to the same end state without duplicates.
 package peering
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
-	"github.com/dragonflydb/dfpeer/internal/progress"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -29,96 +28,7 @@ type API interface {
 	CreateConnection(ctx context.Context, cfg dfcloud.ConnectionConfig) (*dfcloud.Connection, error)
 }
 
-// Phase says when a provider step runs relative to the Dragonfly
-// connection.
-type Phase int
-
-const (
-	// BeforeConnection steps prepare what the connection request refers
-	// to (Azure: the application and its roles).
-	BeforeConnection Phase = iota
-	// AfterInactive steps run once Dragonfly's half exists (accept the
-	// peering, routes, firewall).
-	AfterInactive
-)
-
-// Step is one idempotent unit of cloud work.
-type Step struct {
-	Title string
-	Phase Phase
-	// Run checks, then acts if needed, and says what it did ("created",
-	// "already present", ...).
-	Run func(ctx context.Context, s *State) (note string, err error)
-}
-
-// Change is one line of the plan.
-type Change struct {
-	Action string `json:"action"` // "create", "accept", "adopt", "unchanged", "check"
-	Kind   string `json:"kind"`   // "connection", "peering", "route", "firewall_rule", "application", "role_assignment", ...
-	Target string `json:"target"` // where the change happens
-	Detail string `json:"detail"` // what it is
-}
-
-// Route is a route the flow ensured, in the summary.
-type Route struct {
-	RouteTable  string `json:"route_table"`
-	Destination string `json:"destination"`
-	Target      string `json:"target"`
-	Action      string `json:"action"` // "created" or "unchanged"
-}
-
-// FirewallRule is a rule the flow ensured, in the summary.
-type FirewallRule struct {
-	Target   string `json:"target"` // security group, firewall or NSG it lives in
-	Name     string `json:"name,omitempty"`
-	Protocol string `json:"protocol"`
-	Port     int    `json:"port"`
-	Source   string `json:"source"`
-	Action   string `json:"action"` // "created" or "unchanged"
-}
-
-// Result is the summary; its JSON form is the public schema of
-// `dfpeer <cloud> connect -o json` (documented in the README).
-type Result struct {
-	ConnectionID     string         `json:"connection_id"`
-	Name             string         `json:"name"`
-	NetworkID        string         `json:"network_id"`
-	Provider         string         `json:"provider"`
-	Status           string         `json:"status"`
-	StatusDetail     string         `json:"status_detail,omitempty"`
-	PeerConnectionID string         `json:"peer_connection_id"`
-	Routes           []Route        `json:"routes,omitempty"`
-	FirewallRules    []FirewallRule `json:"firewall_rules"`
-}
-
-// State is shared by the steps of one run.
-type State struct {
-	Network    *dfcloud.Network
-	Peer       dfcloud.Peer // BeforeConnection steps may complete it
-	Connection *dfcloud.Connection
-	Result     *Result
-	Report     progress.Reporter
-}
-
-// Provider is one cloud's side of the flow.
-type Provider interface {
-	// Name is "aws", "gcp" or "azure".
-	Name() string
-	// Peer is the customer side for the connection request, as far as it
-	// is known before any change. It may read from the cloud (AWS: the
-	// credentials' account) but never writes; a refusal is a
-	// *cmdutil.InputError.
-	Peer(ctx context.Context) (dfcloud.Peer, error)
-	// Preflight checks everything, read-only, and returns the cloud-side
-	// changes it plans. existing is the connection a previous run created
-	// (nil if none), so that what that run did is recognised as ours. A
-	// refusal is a *cmdutil.InputError.
-	Preflight(ctx context.Context, net *dfcloud.Network, existing *dfcloud.Connection) ([]Change, error)
-	// Steps are the cloud-side steps in order.
-	Steps(net *dfcloud.Network) []Step
-}
-
-// Options configure one run of the flow.
+// Options configure one connect run.
 type Options struct {
 	API      API
 	Provider Provider
@@ -128,88 +38,77 @@ type Options struct {
 	// of the network to the same peer is adopted whatever its name, so a
 	// re-run never depends on how the default name was derived.
 	NameGiven bool
-	Report    progress.Reporter
-	// PlanOut receives the plan (stderr normally; stdout for --dry-run).
-	PlanOut io.Writer
-	// Confirm asks whether to go ahead; nil means yes.
-	Confirm func() (bool, error)
-	DryRun  bool
-	NoWait  bool
-	Timeout time.Duration
-	Poll    dfcloud.WaitOptions
+	Report    Reporter
+	NoWait    bool
+	Timeout   time.Duration
+	Poll      dfcloud.WaitOptions
 }
 
-// Plan is what a dry run returns.
-type Plan struct {
-	Network  string   `json:"network_id"`
-	Name     string   `json:"name"`
-	Provider string   `json:"provider"`
-	Changes  []Change `json:"changes"`
-}
-
-// ErrDryRun is returned by Run after printing the plan of a dry run.
-var ErrDryRun = errors.New("dry run: nothing changed")
-
-// Run executes the flow. With DryRun it returns the plan and ErrDryRun.
-func Run(ctx context.Context, o Options) (*Result, *Plan, error) {
+// MakePlan checks everything and reads what exists, changing nothing: the
+// connection (a previous run's is adopted) and the provider's resources.
+// A refusal is a *problem.Refusal.
+func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	net, prov := o.Network, o.Provider
 	peer, err := prov.Peer(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-
-	// Pre-flight: the connection name and the cloud side, read-only.
-	existing, err := findConnection(ctx, o.API, net.NetworkID, o.Name, peer, o.NameGiven)
+	name := o.Name
+	existing, err := findConnection(ctx, o.API, net.NetworkID, name, peer, o.NameGiven)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if existing != nil {
-		o.Name = existing.Config.Name
-		if err := checkAdoptable(existing, peer, o.Name); err != nil {
-			return nil, nil, err
+		name = existing.Config.Name
+		if err := checkAdoptable(existing, peer, name); err != nil {
+			return nil, err
 		}
 	}
-	cloudChanges, err := prov.Preflight(ctx, net, existing)
+	obs, err := prov.Observe(ctx, Target{Network: net, Name: name, Peer: peer, Existing: existing})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	plan := &Plan{Network: net.NetworkID, Name: o.Name, Provider: prov.Name()}
+	plan := &Plan{NetworkID: net.NetworkID, Name: name, Provider: prov.Name(),
+		Network: net, Peer: peer, Existing: existing, Cloud: obs.Cloud}
 	if existing != nil {
-		plan.Changes = append(plan.Changes, Change{Action: "adopt", Kind: "connection", Target: "Dragonfly Cloud",
-			Detail: fmt.Sprintf("existing connection %s (%s, %s)", o.Name, existing.ConnectionID, existing.Status)})
+		plan.Changes = append(plan.Changes, Change{Action: Adopt, Kind: KindConnection, Target: "Dragonfly Cloud", ID: existing.ConnectionID, Found: AsWanted,
+			Detail: fmt.Sprintf("existing connection %s (%s, %s)", name, existing.ConnectionID, existing.Status)})
 	} else {
-		plan.Changes = append(plan.Changes, Change{Action: "create", Kind: "connection", Target: "Dragonfly Cloud",
-			Detail: fmt.Sprintf("connection %s from network %s to %s %s in %s", o.Name, net.Name, prov.Name(), peer.VPCID, peer.AccountID)})
+		plan.Changes = append(plan.Changes, Change{Action: Create, Kind: KindConnection, Target: "Dragonfly Cloud", Found: Absent,
+			Detail: fmt.Sprintf("connection %s from network %s to %s %s in %s", name, net.Name, prov.Name(), peer.VPCID, peer.AccountID)})
 	}
-	plan.Changes = append(plan.Changes, cloudChanges...)
-	if o.PlanOut != nil {
-		WritePlan(o.PlanOut, plan)
+	plan.Changes = append(plan.Changes, obs.Changes...)
+	return plan, nil
+}
+
+// MarshalJSON leaves the quiet changes out, as the text plan does.
+func (p *Plan) MarshalJSON() ([]byte, error) {
+	type plain Plan
+	shown := *p
+	shown.Changes = p.Shown()
+	if shown.Changes == nil {
+		shown.Changes = []Change{}
 	}
-	if o.DryRun {
-		return nil, plan, ErrDryRun
-	}
-	if o.Confirm != nil {
-		ok, err := o.Confirm()
-		if err != nil {
-			return nil, plan, err
-		}
-		if !ok {
-			return nil, plan, cmdutil.ErrCancelled
-		}
+	return json.Marshal((*plain)(&shown))
+}
+
+// Apply carries out a plan MakePlan returned: the changes needed before
+// the connection, the connection, the wait for Dragonfly's half, the
+// changes after it, and the wait for active. On failure it returns what it
+// got done so far with the error.
+func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
+	net, prov := plan.Network, o.Provider
+	st := &State{Network: net, Peer: plan.Peer, Report: o.Report, Cloud: plan.Cloud,
+		Result: &Result{Name: plan.Name, NetworkID: net.NetworkID, Provider: prov.Name(), FirewallRules: []FirewallRule{}}}
+	if err := ensurePhase(ctx, prov, st, plan.Changes, BeforeConnection); err != nil {
+		return st.Result, interrupted(ctx, err)
 	}
 
-	st := &State{Network: net, Peer: peer, Report: o.Report,
-		Result: &Result{Name: o.Name, NetworkID: net.NetworkID, Provider: prov.Name(), FirewallRules: []FirewallRule{}}}
-	steps := prov.Steps(net)
-	if err := runSteps(ctx, st, steps, BeforeConnection); err != nil {
-		return st.Result, plan, interrupted(ctx, err)
-	}
-
-	o.Report.Start(fmt.Sprintf("Dragonfly connection %s", o.Name))
-	conn, note, err := ensureConnection(ctx, o.API, net.NetworkID, o.Name, st.Peer)
+	o.Report.Start(fmt.Sprintf("Dragonfly connection %s", plan.Name))
+	conn, note, err := ensureConnection(ctx, o.API, net.NetworkID, plan.Name, st.Peer)
 	if err != nil {
 		o.Report.Fail(err)
-		return st.Result, plan, interrupted(ctx, err)
+		return st.Result, interrupted(ctx, err)
 	}
 	o.Report.Done(fmt.Sprintf("%s (%s)", note, conn.ConnectionID))
 	st.Connection = conn
@@ -221,22 +120,22 @@ func Run(ctx context.Context, o Options) (*Result, *Plan, error) {
 		if err != nil {
 			o.Report.Fail(err)
 			fillStatus(st.Result, conn)
-			return st.Result, plan, interrupted(ctx, err)
+			return st.Result, interrupted(ctx, err)
 		}
 		o.Report.Done(fmt.Sprintf("%s, peering %s", conn.Status, conn.PeerConnectionID))
 		st.Connection = conn
 	}
 	fillStatus(st.Result, conn)
 
-	if err := runSteps(ctx, st, steps, AfterInactive); err != nil {
-		return st.Result, plan, interrupted(ctx, err)
+	if err := ensurePhase(ctx, prov, st, plan.Changes, AfterInactive); err != nil {
+		return st.Result, interrupted(ctx, err)
 	}
 
 	if o.NoWait {
 		if c, err := o.API.GetConnection(ctx, conn.ConnectionID); err == nil {
 			fillStatus(st.Result, c)
 		}
-		return st.Result, plan, nil
+		return st.Result, nil
 	}
 	if conn.Status != dfcloud.ConnectionActive {
 		o.Report.Start("Waiting for the connection to become active")
@@ -244,11 +143,11 @@ func Run(ctx context.Context, o Options) (*Result, *Plan, error) {
 		fillStatus(st.Result, final)
 		if err != nil {
 			o.Report.Fail(err)
-			return st.Result, plan, interrupted(ctx, err)
+			return st.Result, interrupted(ctx, err)
 		}
 		o.Report.Done("active")
 	}
-	return st.Result, plan, nil
+	return st.Result, nil
 }
 
 func fillStatus(r *Result, c *dfcloud.Connection) {
@@ -261,16 +160,17 @@ func fillStatus(r *Result, c *dfcloud.Connection) {
 	}
 }
 
-func runSteps(ctx context.Context, st *State, steps []Step, phase Phase) error {
-	for _, s := range steps {
-		if s.Phase != phase {
+// ensurePhase ensures the cloud changes of one phase, in the plan's order.
+func ensurePhase(ctx context.Context, prov Provider, st *State, changes []Change, phase Phase) error {
+	for _, c := range changes {
+		if c.Kind == KindConnection || c.Phase != phase {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		st.Report.Start(s.Title)
-		note, err := s.Run(ctx, st)
+		st.Report.Start(c.Title)
+		note, err := prov.Ensure(ctx, st, c)
 		if err != nil {
 			st.Report.Fail(err)
 			return err
@@ -284,7 +184,7 @@ func runSteps(ctx context.Context, st *State, steps []Step, phase Phase) error {
 // re-run resumes.
 func interrupted(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
-		return &cmdutil.HintError{Err: cmdutil.ErrCancelled,
+		return &problem.HintError{Err: problem.ErrCancelled,
 			Hint: "Interrupted. Every step is safe to repeat: run the same command again to resume where it stopped."}
 	}
 	return err
@@ -334,8 +234,9 @@ func SamePeer(a, b dfcloud.Peer) bool {
 
 func checkAdoptable(c *dfcloud.Connection, peer dfcloud.Peer, name string) error {
 	if !SamePeer(c.Config.Peer, peer) {
-		return cmdutil.InputErrorf("--name %q: network already has a connection of that name (%s) to %s %s; choose another --name, or delete it with 'dfpeer connections delete %s'",
-			name, c.ConnectionID, c.Config.Peer.AccountID, c.Config.Peer.VPCID, c.ConnectionID)
+		return problem.Refuse("name", fmt.Sprintf("%q", name),
+			fmt.Sprintf("choose another --name, or delete it with 'dfpeer connections delete %s'", c.ConnectionID),
+			"network already has a connection of that name (%s) to %s %s", c.ConnectionID, c.Config.Peer.AccountID, c.Config.Peer.VPCID)
 	}
 	switch c.Status {
 	case dfcloud.ConnectionFailed, dfcloud.ConnectionIrrecoverable, dfcloud.ConnectionDeleting:
@@ -343,8 +244,9 @@ func checkAdoptable(c *dfcloud.Connection, peer dfcloud.Peer, name string) error
 		if detail == "" {
 			detail = "no detail given"
 		}
-		return cmdutil.InputErrorf("--name %q: the existing connection %s is %s (%s); delete it with 'dfpeer connections delete %s --wait' and run again",
-			name, c.ConnectionID, c.Status, detail, c.ConnectionID)
+		return problem.Refuse("name", fmt.Sprintf("%q", name),
+			fmt.Sprintf("delete it with 'dfpeer connections delete %s --wait' and run again", c.ConnectionID),
+			"the existing connection %s is %s (%s)", c.ConnectionID, c.Status, detail)
 	}
 	return nil
 }
@@ -387,19 +289,4 @@ func retryableCreate(err error) bool {
 	}
 	var auth *dfcloud.AuthError
 	return !errors.As(err, &auth) && !dfcloud.IsNotFound(err)
-}
-
-// WritePlan prints the plan as a list a person can check.
-func WritePlan(w io.Writer, p *Plan) {
-	fmt.Fprintf(w, "Plan for connection %s (%s):\n", p.Name, p.Provider)
-	width := 0
-	for _, c := range p.Changes {
-		width = max(width, len(c.Action))
-	}
-	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %-*s  %s: %s\n", width, c.Action, strings.ReplaceAll(c.Kind, "_", " "), c.Detail)
-		if c.Target != "" && c.Target != "Dragonfly Cloud" {
-			fmt.Fprintf(w, "  %-*s    in %s\n", width, "", c.Target)
-		}
-	}
 }

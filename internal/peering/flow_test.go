@@ -30,34 +30,57 @@ type fakeProvider struct {
 	calls     []string
 	preflight error
 	failStep  string
+	never     bool // accept never establishes the peering
 }
 
 func (p *fakeProvider) Name() string                               { return "aws" }
 func (p *fakeProvider) Peer(context.Context) (dfcloud.Peer, error) { return p.peer, nil }
-func (p *fakeProvider) Preflight(ctx context.Context, n *dfcloud.Network, existing *dfcloud.Connection) ([]peering.Change, error) {
-	p.calls = append(p.calls, "preflight")
-	return []peering.Change{{Action: "accept", Kind: "peering", Detail: "the request"}}, p.preflight
+func (p *fakeProvider) Observe(ctx context.Context, t peering.Target) (*peering.Observation, error) {
+	p.calls = append(p.calls, "observe")
+	if p.preflight != nil {
+		return nil, p.preflight
+	}
+	change := func(name string, phase peering.Phase, action peering.Action, kind peering.Kind) peering.Change {
+		return peering.Change{Action: action, Kind: kind, Detail: name, ID: name, Title: name, Phase: phase}
+	}
+	return &peering.Observation{Cloud: "resolved", Changes: []peering.Change{
+		change("prepare", peering.BeforeConnection, peering.Create, peering.KindApplication),
+		change("accept", peering.AfterInactive, peering.Accept, peering.KindPeering),
+		change("route", peering.AfterInactive, peering.Create, peering.KindRoute),
+	}}, nil
 }
-func (p *fakeProvider) Steps(n *dfcloud.Network) []peering.Step {
-	step := func(name string, phase peering.Phase, fn func(s *peering.State)) peering.Step {
-		return peering.Step{Title: name, Phase: phase, Run: func(ctx context.Context, s *peering.State) (string, error) {
-			p.calls = append(p.calls, name)
-			if p.failStep == name {
-				return "", errors.New(name + " broke")
-			}
-			if fn != nil {
-				fn(s)
-			}
-			return "done", nil
-		}}
+
+func (p *fakeProvider) Ensure(ctx context.Context, s *peering.State, c peering.Change) (string, error) {
+	p.calls = append(p.calls, c.ID)
+	if s.Cloud != "resolved" {
+		return "", errors.New("the observation's context did not reach Ensure")
 	}
-	return []peering.Step{
-		step("prepare", peering.BeforeConnection, nil),
-		step("accept", peering.AfterInactive, func(s *peering.State) { p.cloud.SetEstablished(s.Connection.PeerConnectionID, true) }),
-		step("route", peering.AfterInactive, func(s *peering.State) {
-			s.Result.Routes = append(s.Result.Routes, peering.Route{RouteTable: "rtb-1", Destination: n.CIDRBlock, Target: s.Connection.PeerConnectionID, Action: "created"})
-		}),
+	if p.failStep == c.ID {
+		return "", errors.New(c.ID + " broke")
 	}
+	switch c.ID {
+	case "accept":
+		if !p.never {
+			p.cloud.SetEstablished(s.Connection.PeerConnectionID, true)
+		}
+	case "route":
+		s.Result.Routes = append(s.Result.Routes, peering.Route{RouteTable: "rtb-1", Destination: s.Network.CIDRBlock, Target: s.Connection.PeerConnectionID, Action: "created"})
+	}
+	return "done", nil
+}
+
+func (p *fakeProvider) Remove(ctx context.Context, s *peering.State, c peering.Change) (string, error) {
+	return "", errors.New("not used")
+}
+
+// run plans and applies, as connect does after confirmation.
+func run(ctx context.Context, o peering.Options) (*peering.Result, *peering.Plan, error) {
+	plan, err := peering.MakePlan(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := peering.Apply(ctx, o, plan)
+	return res, plan, err
 }
 
 type world struct {
@@ -95,25 +118,25 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) opts() peering.Options {
 	return peering.Options{API: w.api, Provider: w.prov, Network: w.net, Name: "app-prod",
-		Report: progress.NewPlain(w.log, time.Now), PlanOut: w.log, Timeout: 5 * time.Second,
+		Report: progress.NewPlain(w.log, time.Now), Timeout: 5 * time.Second,
 		Poll: dfcloud.WaitOptions{Interval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond}}
 }
 
 func TestFlowHappyPathAndRerun(t *testing.T) {
 	w := newWorld(t)
-	res, _, err := peering.Run(context.Background(), w.opts())
+	res, _, err := run(context.Background(), w.opts())
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, w.log)
 	}
 	if res.Status != "active" || res.PeerConnectionID == "" || len(res.Routes) != 1 {
 		t.Fatalf("result %+v", res)
 	}
-	if got := strings.Join(w.prov.calls, ","); got != "preflight,prepare,accept,route" {
+	if got := strings.Join(w.prov.calls, ","); got != "observe,prepare,accept,route" {
 		t.Errorf("steps %s", got)
 	}
 	// A second run adopts the connection: still one, and no create call.
 	creates := w.sim.HTTP().Count("connections.create")
-	res2, _, err := peering.Run(context.Background(), w.opts())
+	res2, _, err := run(context.Background(), w.opts())
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
@@ -125,19 +148,20 @@ func TestFlowHappyPathAndRerun(t *testing.T) {
 	}
 }
 
-func TestFlowDryRunChangesNothing(t *testing.T) {
+func TestFlowPlanChangesNothing(t *testing.T) {
 	w := newWorld(t)
-	o := w.opts()
-	o.DryRun = true
-	_, plan, err := peering.Run(context.Background(), o)
-	if !errors.Is(err, peering.ErrDryRun) || plan == nil || len(plan.Changes) != 2 {
-		t.Fatalf("dry run: %v %+v", err, plan)
+	plan, err := peering.MakePlan(context.Background(), w.opts())
+	if err != nil || plan == nil || len(plan.Changes) != 4 {
+		t.Fatalf("plan: %v %+v", err, plan)
 	}
-	if len(w.sim.Connections()) != 0 || strings.Join(w.prov.calls, ",") != "preflight" {
-		t.Fatalf("dry run changed something: %v %v", w.sim.Connections(), w.prov.calls)
+	if len(w.sim.Connections()) != 0 || strings.Join(w.prov.calls, ",") != "observe" {
+		t.Fatalf("planning changed something: %v %v", w.sim.Connections(), w.prov.calls)
 	}
-	if !strings.Contains(w.log.String(), "create  connection: connection app-prod") {
-		t.Errorf("plan not printed: %s", w.log)
+	if c := plan.Changes[0]; c.Action != peering.Create || c.Kind != peering.KindConnection {
+		t.Errorf("first change %+v, want the connection's create", c)
+	}
+	if plan.Cloud != "resolved" {
+		t.Errorf("the provider's context is not in the plan: %v", plan.Cloud)
 	}
 }
 
@@ -145,7 +169,7 @@ func TestFlowRefusals(t *testing.T) {
 	t.Run("preflight", func(t *testing.T) {
 		w := newWorld(t)
 		w.prov.preflight = cmdutil.InputErrorf("--vpc-id overlaps")
-		_, _, err := peering.Run(context.Background(), w.opts())
+		_, _, err := run(context.Background(), w.opts())
 		if cmdutil.ExitCode(err) != cmdutil.ExitInput || len(w.sim.Connections()) != 0 {
 			t.Fatalf("err %v, conns %v", err, w.sim.Connections())
 		}
@@ -163,7 +187,7 @@ func TestFlowRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := w.sim.Snapshot()
-		_, _, err = peering.Run(context.Background(), w.opts())
+		_, _, err = run(context.Background(), w.opts())
 		if cmdutil.ExitCode(err) != cmdutil.ExitInput || !strings.Contains(err.Error(), "--name") {
 			t.Fatalf("err %v", err)
 		}
@@ -171,11 +195,12 @@ func TestFlowRefusals(t *testing.T) {
 			t.Fatalf("refusal changed state or ran steps: %v", w.prov.calls)
 		}
 	})
-	t.Run("declined", func(t *testing.T) {
+	t.Run("cancelled before applying", func(t *testing.T) {
 		w := newWorld(t)
 		o := w.opts()
-		o.Confirm = func() (bool, error) { return false, nil }
-		_, _, err := peering.Run(context.Background(), o)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, _, err := run(ctx, o)
 		if cmdutil.ExitCode(err) != cmdutil.ExitCancelled || len(w.sim.Connections()) != 0 {
 			t.Fatalf("err %v", err)
 		}
@@ -186,7 +211,7 @@ func TestFlowFailures(t *testing.T) {
 	t.Run("connection fails", func(t *testing.T) {
 		w := newWorld(t)
 		w.cloud.FailCreate("accepter VPC does not exist")
-		res, _, err := peering.Run(context.Background(), w.opts())
+		res, _, err := run(context.Background(), w.opts())
 		if err == nil || !strings.Contains(err.Error(), "accepter VPC does not exist") || cmdutil.ExitCode(err) != cmdutil.ExitError {
 			t.Fatalf("err %v", err)
 		}
@@ -199,8 +224,8 @@ func TestFlowFailures(t *testing.T) {
 		w.prov.failStep = "" // accept runs, but we undo it
 		o := w.opts()
 		o.Timeout = 200 * time.Millisecond
-		o.Provider = &neverProvider{w.prov}
-		_, _, err := peering.Run(context.Background(), o)
+		w.prov.never = true
+		_, _, err := run(context.Background(), o)
 		if cmdutil.ExitCode(err) != cmdutil.ExitTimeout {
 			t.Fatalf("err %v (exit %d)", err, cmdutil.ExitCode(err))
 		}
@@ -213,7 +238,7 @@ func TestFlowFailures(t *testing.T) {
 				cancel()
 			}
 		})
-		_, _, err := peering.Run(ctx, w.opts())
+		_, _, err := run(ctx, w.opts())
 		var hint *cmdutil.HintError
 		if cmdutil.ExitCode(err) != cmdutil.ExitCancelled || !errors.As(err, &hint) || !strings.Contains(hint.Hint, "run the same command again") {
 			t.Fatalf("err %v", err)
@@ -241,7 +266,7 @@ func TestFlowFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.api = api
-		res, _, err := peering.Run(context.Background(), w.opts())
+		res, _, err := run(context.Background(), w.opts())
 		if err != nil {
 			t.Fatalf("run: %v", err)
 		}
@@ -251,7 +276,3 @@ func TestFlowFailures(t *testing.T) {
 	})
 }
 
-// neverProvider runs the steps but never lets the peering establish.
-type neverProvider struct{ *fakeProvider }
-
-func (p *neverProvider) Steps(n *dfcloud.Network) []peering.Step { return nil }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
-	"github.com/dragonflydb/dfpeer/internal/progress"
+	"github.com/dragonflydb/dfpeer/internal/problem"
+
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -29,9 +29,9 @@ func Reached(c *dfcloud.Connection, want dfcloud.ConnectionStatus) bool {
 
 // WaitStatus waits up to timeout for connection id to reach want, showing
 // each status change with the time elapsed. A deadline becomes a
-// cmdutil.TimeoutError (exit 3) with a hint on how to keep waiting; a
+// problem.TimeoutError (exit 3) with a hint on how to keep waiting; a
 // terminal status becomes an error carrying status_detail (exit 1).
-func WaitStatus(ctx context.Context, api ConnectionWaiter, id string, want dfcloud.ConnectionStatus, timeout time.Duration, wo dfcloud.WaitOptions, rep progress.Reporter) (*dfcloud.Connection, error) {
+func WaitStatus(ctx context.Context, api ConnectionWaiter, id string, want dfcloud.ConnectionStatus, timeout time.Duration, wo dfcloud.WaitOptions, rep Reporter) (*dfcloud.Connection, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -57,7 +57,7 @@ func WaitStatus(ctx context.Context, api ConnectionWaiter, id string, want dfclo
 		if status == "" {
 			status = "unknown"
 		}
-		return nil, &cmdutil.TimeoutError{
+		return nil, &problem.TimeoutError{
 			Err:  fmt.Errorf("timed out after %s waiting for connection %s to be %s (it is %s)", timeout, id, want, status),
 			Hint: fmt.Sprintf("Keep waiting with: dfpeer connections wait %s --for %s --timeout 30m", id, want),
 		}

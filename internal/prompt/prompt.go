@@ -3,10 +3,10 @@
 // that imports huh, and prompttest provides a scripted fake for tests.
 package prompt
 
-import "errors"
+import "github.com/dragonflydb/dfpeer/internal/problem"
 
 // ErrAborted is returned when the user presses Ctrl-C or Esc at a prompt.
-var ErrAborted = errors.New("cancelled")
+var ErrAborted = problem.ErrCancelled
 
 // Option is one choice in a select: what the user sees and what the
 // command gets back.

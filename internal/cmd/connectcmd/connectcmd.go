@@ -161,33 +161,37 @@ type Run struct {
 	Common   Common
 }
 
-// Execute runs the flow.
+// Execute plans, shows the plan, and (unless --dry-run, or declined)
+// applies it, then prints the summary.
 func (r *Run) Execute(ctx context.Context) error {
 	ios := r.IO
-	planOut := ios.ErrOut
-	if r.Common.DryRun && !r.JSON {
-		planOut = ios.Out
-	} else if r.Common.DryRun {
-		planOut = nil
-	}
-	var confirm func() (bool, error)
-	if !r.Yes && !r.Common.DryRun {
-		confirm = func() (bool, error) {
-			return r.Prompter().Confirm("Make these changes?", true)
-		}
-	}
-	res, plan, err := peering.Run(ctx, peering.Options{
+	opts := peering.Options{
 		API: r.API, Provider: r.Provider, Network: r.Network, Name: r.Name, NameGiven: r.Common.Name != "",
-		Report: progress.New(ios), PlanOut: planOut, Confirm: confirm,
-		DryRun: r.Common.DryRun, NoWait: r.Common.NoWait, Timeout: r.Timeout, Poll: r.Poll,
-	})
-	if errors.Is(err, peering.ErrDryRun) {
+		Report: progress.New(ios), NoWait: r.Common.NoWait, Timeout: r.Timeout, Poll: r.Poll,
+	}
+	plan, err := peering.MakePlan(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if r.Common.DryRun {
 		if r.JSON {
 			return cmdutil.PrintJSON(ios.Out, plan)
 		}
+		WritePlan(ios.Out, plan)
 		fmt.Fprintln(ios.ErrOut, "Dry run: nothing was changed.")
 		return nil
 	}
+	WritePlan(ios.ErrOut, plan)
+	if !r.Yes {
+		ok, err := r.Prompter().Confirm("Make these changes?", true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return cmdutil.ErrCancelled
+		}
+	}
+	res, err := peering.Apply(ctx, opts, plan)
 	if err != nil {
 		// A failed run still reports what it got done, for scripts.
 		if res != nil && res.ConnectionID != "" && r.JSON {
@@ -198,7 +202,7 @@ func (r *Run) Execute(ctx context.Context) error {
 	if r.JSON {
 		return cmdutil.PrintJSON(ios.Out, res)
 	}
-	peering.WriteSummary(ios.Out, ios.ColorScheme(), res)
-	fmt.Fprintln(ios.ErrOut, peering.NextStepHint(res))
+	WriteSummary(ios.Out, ios.ColorScheme(), res)
+	fmt.Fprintln(ios.ErrOut, NextStepHint(res))
 	return nil
 }

@@ -1,15 +1,17 @@
-package peering
+package connectcmd
 
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 )
 
 // WriteSummary prints the outcome of a connect run for a person.
-func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *Result) {
+func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *peering.Result) {
 	icon := cs.SuccessIcon()
 	if r.Status != "active" {
 		icon = cs.WarningIcon()
@@ -33,9 +35,25 @@ func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *Result) {
 }
 
 // NextStepHint is printed on stderr after a successful run.
-func NextStepHint(r *Result) string {
+func NextStepHint(r *peering.Result) string {
 	if r.Status == "active" {
 		return fmt.Sprintf("Next: create a datastore on network %s with a private endpoint; your VPC reaches it over the peering.", r.NetworkID)
 	}
 	return fmt.Sprintf("The connection is %s. Follow it with: dfpeer connections wait %s --for active", r.Status, r.ConnectionID)
+}
+
+// WritePlan prints the plan as a list a person can check.
+func WritePlan(w io.Writer, p *peering.Plan) {
+	fmt.Fprintf(w, "Plan for connection %s (%s):\n", p.Name, p.Provider)
+	shown := p.Shown()
+	width := 0
+	for _, c := range shown {
+		width = max(width, len(c.Action))
+	}
+	for _, c := range shown {
+		fmt.Fprintf(w, "  %-*s  %s: %s\n", width, c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), c.Detail)
+		if c.Target != "" && c.Target != "Dragonfly Cloud" {
+			fmt.Fprintf(w, "  %-*s    in %s\n", width, "", c.Target)
+		}
+	}
 }

@@ -1,0 +1,44 @@
+// Package archtest holds tests of the code's shape: which packages may
+// depend on which.
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestCoreImportsNoCLI keeps the flow, the providers and the simulators
+// free of the command layer: they return typed values (plans, refusals)
+// and the commands turn them into terminal output, flag names and exit
+// codes. A violation here usually means a message naming a flag, or a
+// rendering, moved to the wrong side.
+func TestCoreImportsNoCLI(t *testing.T) {
+	forbidden := []string{
+		"github.com/spf13/cobra",
+		"github.com/charmbracelet/huh",
+		"github.com/dragonflydb/dfpeer/internal/prompt",
+		"github.com/dragonflydb/dfpeer/internal/iostreams",
+		"github.com/dragonflydb/dfpeer/internal/cmdutil",
+		"github.com/dragonflydb/dfpeer/internal/progress",
+	}
+	for _, pattern := range []string{"./internal/peering/...", "./internal/provider/...", "./internal/sim/..."} {
+		cmd := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}`, "../../"+strings.TrimPrefix(pattern, "./"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", pattern, err, out)
+		}
+		deps := map[string]bool{}
+		for _, d := range strings.Fields(string(out)) {
+			deps[d] = true
+		}
+		if !deps["github.com/dragonflydb/dfpeer/pkg/dfcloud"] {
+			t.Fatalf("go list -deps %s did not list pkg/dfcloud: the check reads nothing", pattern)
+		}
+		for _, f := range forbidden {
+			if deps[f] {
+				t.Errorf("%s depends on %s; it must not (see internal/problem for typed refusals)", pattern, f)
+			}
+		}
+	}
+}
