@@ -290,7 +290,7 @@ func DryRunPlan(t *testing.T, e *Env, state func(*Env) []byte, args []string) (p
 	}
 	counts := map[string]int{}
 	for _, c := range plan.Changes {
-		counts[c.Action+" "+c.Kind]++
+		counts[string(c.Action)+" "+string(c.Kind)]++
 	}
 	return plan, counts
 }

@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -211,7 +212,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
-		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
+		Prompter: f.Prompter, API: api, Provider: peering.FromLegacy(prov), Network: net, Name: name, Common: o.Common,
 	}
 	return run.Execute(ctx)
 }

@@ -191,7 +191,7 @@ func (p *Provider) preflightRoutes(ctx context.Context, net *dfcloud.Network, vp
 			action = "unchanged"
 			p.markToCreate(rt.ID, false)
 		}
-		changes = append(changes, peering.Change{Action: action, Kind: "route", Target: rt.ID, Detail: fmt.Sprintf("%s → %s", net.CIDRBlock, target)})
+		changes = append(changes, peering.Change{Action: peering.Action(action), Kind: "route", Target: rt.ID, Detail: fmt.Sprintf("%s → %s", net.CIDRBlock, target)})
 	}
 	return changes, nil
 }
@@ -214,7 +214,7 @@ func (p *Provider) preflightSecurityGroups(ctx context.Context, net *dfcloud.Net
 			action = "unchanged"
 		}
 		p.markToCreate(g.ID, action == "create")
-		changes = append(changes, peering.Change{Action: action, Kind: "firewall_rule", Target: fmt.Sprintf("%s (%s)", g.ID, g.Name),
+		changes = append(changes, peering.Change{Action: peering.Action(action), Kind: "firewall_rule", Target: fmt.Sprintf("%s (%s)", g.ID, g.Name),
 			Detail: fmt.Sprintf("allow inbound TCP %d from %s", p.in.Port, net.CIDRBlock)})
 	}
 	return changes, nil
@@ -470,7 +470,7 @@ func ruleDescription(name string) string {
 	return string(d[:min(len(d), 255)])
 }
 
-var _ peering.Provider = (*Provider)(nil)
+var _ peering.LegacyProvider = (*Provider)(nil)
 
 // Actions are the IAM actions dfpeer calls on AWS; `dfpeer aws permissions`
 // prints them as a policy. Keep in step with EC2API and STSAPI.

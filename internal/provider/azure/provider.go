@@ -13,6 +13,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -197,7 +198,7 @@ func (p *Provider) Preflight(ctx context.Context, net *dfcloud.Network, existing
 	if err != nil {
 		var mismatch *roleMismatch
 		if errors.As(err, &mismatch) {
-			return nil, &cmdutil.InputError{Err: err}
+			return nil, problem.RefuseErr(err)
 		}
 		return nil, err
 	}
@@ -470,12 +471,12 @@ func (p *Provider) plan(ncDone, dfDone bool, leftovers int, needPassword bool, p
 		roleAction = "unchanged"
 	}
 	changes := []peering.Change{
-		{Action: appAction, Kind: "application", Target: tenant, Detail: appDetail},
-		{Action: act(p.sp != nil), Kind: "service_principal", Target: tenant, Detail: "service principal of " + appName},
-		{Action: act(p.dfSP != nil), Kind: "service_principal", Target: tenant, Detail: "Dragonfly Cloud's service principal (app ID " + DragonflyAppID + ")"},
-		{Action: act(ncDone), Kind: "role_assignment", Target: p.vnet.ID, Detail: "Network Contributor for " + appName},
-		{Action: roleAction, Kind: "role_definition", Target: "/subscriptions/" + p.in.SubscriptionID, Detail: roleDetail},
-		{Action: act(dfDone), Kind: "role_assignment", Target: p.vnet.ID, Detail: CustomRoleName + " for Dragonfly Cloud"},
+		{Action: peering.Action(appAction), Kind: "application", Target: tenant, Detail: appDetail},
+		{Action: peering.Action(act(p.sp != nil)), Kind: "service_principal", Target: tenant, Detail: "service principal of " + appName},
+		{Action: peering.Action(act(p.dfSP != nil)), Kind: "service_principal", Target: tenant, Detail: "Dragonfly Cloud's service principal (app ID " + DragonflyAppID + ")"},
+		{Action: peering.Action(act(ncDone)), Kind: "role_assignment", Target: p.vnet.ID, Detail: "Network Contributor for " + appName},
+		{Action: peering.Action(roleAction), Kind: "role_definition", Target: "/subscriptions/" + p.in.SubscriptionID, Detail: roleDetail},
+		{Action: peering.Action(act(dfDone)), Kind: "role_assignment", Target: p.vnet.ID, Detail: CustomRoleName + " for Dragonfly Cloud"},
 	}
 	if leftovers > 0 {
 		changes = append(changes, peering.Change{Action: "remove", Kind: "client_secret", Target: tenant,
@@ -511,7 +512,7 @@ func (c *Client) permissions(ctx context.Context, resourceID string) ([]*armauth
 	return out, nil
 }
 
-var _ peering.Provider = (*Provider)(nil)
+var _ peering.LegacyProvider = (*Provider)(nil)
 
 // retryableCreate: throttling, server errors and transport failures may
 // or may not have created the thing; look again before creating again.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 	"sort"
 	"strings"
 
@@ -11,7 +12,6 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/iterator"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 )
 
 // VPC is what the prompts and the pre-flight need of a VPC network.
@@ -166,7 +166,7 @@ func (c *Client) getNetwork(ctx context.Context, name string) (*computepb.Networ
 // classifyProject explains a missing project in terms of --project.
 func (c *Client) classifyProject(step string, err error) error {
 	if projectMissing(err, c.Project) {
-		return &cmdutil.InputError{Err: &errGCP{step: step, err: fmt.Errorf("project %s does not exist or is not visible to these credentials (from %s; choose another with --project): %w", c.Project, c.ProjectSource, err)}}
+		return problem.RefuseErr(&errGCP{step: step, err: fmt.Errorf("project %s does not exist or is not visible to these credentials (from %s; choose another with --project): %w", c.Project, c.ProjectSource, err)})
 	}
 	return classify(step, err)
 }

@@ -526,7 +526,7 @@ func (p *Provider) timeoutOr(ctx context.Context, err error) error {
 	return err
 }
 
-var _ peering.Provider = (*Provider)(nil)
+var _ peering.LegacyProvider = (*Provider)(nil)
 
 // Permission is one IAM permission dfpeer uses on GCP and the Compute
 // methods that need it.
