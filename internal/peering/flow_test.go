@@ -275,4 +275,3 @@ func TestFlowFailures(t *testing.T) {
 		}
 	})
 }
-
