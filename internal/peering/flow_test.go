@@ -31,6 +31,7 @@ type fakeProvider struct {
 	preflight error
 	failStep  string
 	never     bool // accept never establishes the peering
+	made      map[string]bool
 }
 
 func (p *fakeProvider) Name() string                               { return "aws" }
@@ -41,7 +42,11 @@ func (p *fakeProvider) Observe(ctx context.Context, t peering.Target) (*peering.
 		return nil, p.preflight
 	}
 	change := func(name string, phase peering.Phase, action peering.Action, kind peering.Kind) peering.Change {
-		return peering.Change{Action: action, Kind: kind, Detail: name, ID: name, Title: name, Phase: phase}
+		c := peering.Change{Action: action, Kind: kind, Detail: name, ID: name, Title: name, Phase: phase}
+		if p.made[name] {
+			c.Action, c.Found = peering.Unchanged, peering.AsWanted
+		}
+		return c
 	}
 	return &peering.Observation{Cloud: "resolved", Changes: []peering.Change{
 		change("prepare", peering.BeforeConnection, peering.Create, peering.KindApplication),
@@ -58,6 +63,10 @@ func (p *fakeProvider) Ensure(ctx context.Context, s *peering.State, c peering.C
 	if p.failStep == c.ID {
 		return "", errors.New(c.ID + " broke")
 	}
+	if p.made == nil {
+		p.made = map[string]bool{}
+	}
+	p.made[c.ID] = true
 	switch c.ID {
 	case "accept":
 		if !p.never {
@@ -70,7 +79,9 @@ func (p *fakeProvider) Ensure(ctx context.Context, s *peering.State, c peering.C
 }
 
 func (p *fakeProvider) Remove(ctx context.Context, s *peering.State, c peering.Change) (string, error) {
-	return "", errors.New("not used")
+	p.calls = append(p.calls, "remove "+c.ID)
+	delete(p.made, c.ID)
+	return "removed", nil
 }
 
 // run plans and applies, as connect does after confirmation.
@@ -274,4 +285,41 @@ func TestFlowFailures(t *testing.T) {
 			t.Fatalf("lost=%v connections %v", lost, w.sim.Connections())
 		}
 	})
+}
+
+func TestDisconnectRemovesInReverseThenTheConnection(t *testing.T) {
+	w := newWorld(t)
+	res, _, err := run(context.Background(), w.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.prov.calls = nil
+	o := w.opts()
+	do := peering.DisconnectOptions{API: w.api, Provider: w.prov, Network: w.net, Name: o.Name, Report: o.Report, Timeout: o.Timeout, Poll: o.Poll}
+	plan, err := peering.MakeRemovalPlan(context.Background(), do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, c := range plan.Changes {
+		order = append(order, string(c.Action)+" "+string(c.Kind))
+	}
+	if got := strings.Join(order, ","); got != "remove route,remove peering,remove connection,remove application" {
+		t.Fatalf("removal order %s", got)
+	}
+	if len(w.prov.calls) != 1 || w.prov.calls[0] != "observe" {
+		t.Fatalf("planning did more than observe: %v", w.prov.calls)
+	}
+	out, err := peering.ApplyRemoval(context.Background(), do, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ConnectionID != res.ConnectionID || out.Status != "deleted" || len(out.Removed) != 4 {
+		t.Fatalf("removal %+v", out)
+	}
+	// Again: nothing left to remove, and no error.
+	plan, err = peering.MakeRemovalPlan(context.Background(), do)
+	if err != nil || !plan.IsEmpty() {
+		t.Fatalf("second disconnect: %v %+v", err, plan)
+	}
 }

@@ -82,6 +82,10 @@ type Change struct {
 	// NotOurs ("routes 192.168.0.0/16 to igw-1").
 	Found  Found  `json:"-"`
 	Reason string `json:"-"`
+	// KeepReason, when set, says why disconnect must leave a resource of
+	// the connection in place (Dragonfly's own service principal; an
+	// application another live connection uses).
+	KeepReason string `json:"-"`
 	Phase  Phase  `json:"-"`
 	// Title labels the change while it is applied ("Route … in rtb-1").
 	Title string `json:"-"`
@@ -100,6 +104,9 @@ type Target struct {
 	Name     string
 	Peer     dfcloud.Peer
 	Existing *dfcloud.Connection
+	// Others are the account's other live connections: a resource one of
+	// them uses is kept by disconnect.
+	Others []dfcloud.Connection
 }
 
 // Observation is what a provider read: the connection's resources on its
