@@ -86,7 +86,7 @@ type Change struct {
 	// the connection in place (Dragonfly's own service principal; an
 	// application another live connection uses).
 	KeepReason string `json:"-"`
-	Phase  Phase  `json:"-"`
+	Phase      Phase  `json:"-"`
 	// Title labels the change while it is applied ("Route … in rtb-1").
 	Title string `json:"-"`
 	// Quiet changes are applied but not listed in the plan (waits that
