@@ -130,7 +130,7 @@ func MakeRemovalPlan(ctx context.Context, o DisconnectOptions) (*Plan, error) {
 // absent or a wait.
 func removal(c Change) Change {
 	switch {
-	case c.Action == Wait || c.Found == Absent:
+	case c.Action == Wait || c.Action == Verify || c.Found == Absent:
 		c.Action = ""
 	case c.KeepReason != "":
 		c.Action, c.Reason = Keep, c.KeepReason

@@ -19,6 +19,7 @@ const (
 	Remove    Action = "remove"    // disconnect: delete it
 	Keep      Action = "keep"      // disconnect: it is not ours (or still used): leave it
 	Wait      Action = "wait"      // nothing changes; the run waits for something
+	Verify    Action = "check"     // nothing changes; a condition is verified (an ACL, a deny rule)
 )
 
 // Kind is the kind of resource a change is about. Its text is part of the
