@@ -53,7 +53,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
 	w := f.IOStreams.ErrOut
 	cs := f.IOStreams.ColorScheme()
-	if errors.Is(err, cmdutil.ErrSilent) {
+	if cmdutil.Silent(err) {
 		return
 	}
 	msg := err.Error()

@@ -19,6 +19,7 @@ const (
 	ExitInput     = 2 // invalid input or usage; nothing was changed
 	ExitTimeout   = 3 // timed out waiting
 	ExitAuth      = 4 // authentication or permission
+	ExitProblems  = 5 // status: the checks ran and at least one failed
 	ExitCancelled = 130
 )
 
@@ -60,6 +61,25 @@ var ErrCancelled = problem.ErrCancelled
 // without another message.
 var ErrSilent = errors.New("silent error")
 
+// ErrProblemsFound is `status` having found at least one failed check; the
+// report already says which, so nothing more is printed. Exit 5.
+var ErrProblemsFound = &silentCode{msg: "problems found", code: ExitProblems}
+
+// silentCode is a failure the command has already explained, with its own
+// exit code.
+type silentCode struct {
+	msg  string
+	code int
+}
+
+func (e *silentCode) Error() string { return e.msg }
+
+// Silent reports whether err has already been explained to the user.
+func Silent(err error) bool {
+	var sc *silentCode
+	return errors.Is(err, ErrSilent) || errors.As(err, &sc)
+}
+
 // ExitCode chooses the process exit code for err, in one place.
 func ExitCode(err error) int {
 	var (
@@ -69,9 +89,12 @@ func ExitCode(err error) int {
 		dfAuth   *dfcloud.AuthError
 		timeout  *problem.TimeoutError
 	)
+	var sc *silentCode
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &sc):
+		return sc.code
 	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &flagErr), errors.As(err, &inputErr):
