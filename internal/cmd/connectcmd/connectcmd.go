@@ -198,7 +198,7 @@ func (r *Run) Execute(ctx context.Context) error {
 	if r.JSON {
 		return cmdutil.PrintJSON(ios.Out, res)
 	}
-	peering.WriteSummary(ios.Out, ios.ColorScheme(), res)
+	peering.WriteSummary(ios.Out, ios.OutColorScheme(), res)
 	fmt.Fprintln(ios.ErrOut, peering.NextStepHint(res))
 	return nil
 }
