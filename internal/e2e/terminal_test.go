@@ -55,12 +55,18 @@ func TestProgressLeavesNoStackedLines(t *testing.T) {
 					t.Fatalf("only %d redraws; was the live line used?\n%s", redraws, raw)
 				}
 				// Every live line fits without reaching the last column.
+				wide, first := 0, ""
 				for _, seg := range strings.Split(raw, "\r\x1b[K") {
 					line, _, _ := strings.Cut(seg, "\r")
 					line, _, _ = strings.Cut(line, "\n")
 					if strings.ContainsAny(line, spinnerRunes) && ansi.StringWidth(line) > int(cols)-1 {
-						t.Errorf("live line %d columns wide at %d: %q", ansi.StringWidth(line), cols, line)
+						if wide++; wide == 1 {
+							first = line
+						}
 					}
+				}
+				if wide > 0 {
+					t.Errorf("%d live lines wider than %d columns, first %d wide: %q", wide, cols-1, ansi.StringWidth(first), first)
 				}
 				scr := screentest.New(int(cols), 24)
 				scr.Write([]byte(raw))
@@ -72,7 +78,8 @@ func TestProgressLeavesNoStackedLines(t *testing.T) {
 				}
 				t.Logf("%s at %d columns: %d redraws, %d rows in the scrollback, %d stacked progress rows", r.name, cols, redraws, len(scr.Lines()), stacked)
 				if stacked != 0 {
-					t.Errorf("%d stacked progress rows left in the scrollback:\n%s", stacked, scr)
+					t.Errorf("%d stacked progress rows left in the scrollback", stacked)
+					t.Logf("scrollback:\n%s", scr)
 				}
 				if n := scr.Count("✓ Waiting for the connection to become active"); n != 1 {
 					t.Errorf("%d rows of the finished wait, want 1:\n%s", n, scr)
@@ -153,11 +160,14 @@ func TestStdoutToFileHasNoEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "✓ Connection app-vpc-demo-aws") {
+	if !strings.Contains(string(data), "Connection app-vpc-demo-aws") {
 		t.Fatalf("no summary in the file:\n%s", data)
 	}
 	if strings.Contains(string(data), "\x1b") {
 		t.Fatalf("escape codes in the file: %q", data)
+	}
+	if !strings.Contains(string(data), "✓ Connection app-vpc-demo-aws") {
+		t.Errorf("the summary lost its icon:\n%s", data)
 	}
 	if !strings.Contains(tm.output(), "\x1b[32m✓") {
 		t.Errorf("the terminal (stderr) lost its colour:\n%q", tm.output())
