@@ -51,10 +51,16 @@ func fromFiles(stdin, stdout, stderr *os.File) *IOStreams {
 	ios.stderrColor = ios.stderrTTY && !noColor && !ios.dumb
 	// Asked on every call, not once: the user may resize the window while
 	// a step is running, and the live line must follow.
+	// A terminal that will not tell its size (some serial consoles say
+	// 0x0) is taken to be the classic 80 columns: cutting too early beats
+	// wrapping.
 	ios.width = func() int {
-		w, _, err := term.GetSize(stderr.Fd())
-		if err != nil {
+		if !ios.stderrTTY {
 			return 0
+		}
+		w, _, err := term.GetSize(stderr.Fd())
+		if err != nil || w <= 0 {
+			return 80
 		}
 		return w
 	}
@@ -103,7 +109,8 @@ func (s *IOStreams) IsDumbTerminal() bool { return s.dumb }
 // terminal that understands \r and erase-line.
 func (s *IOStreams) CanRedraw() bool { return s.stderrTTY && !s.dumb }
 
-// TerminalWidth is stderr's width in columns now, 0 when unknown.
+// TerminalWidth is stderr's width in columns now; 0 when stderr is not a
+// terminal.
 func (s *IOStreams) TerminalWidth() int {
 	if s.width == nil {
 		return 0
