@@ -237,3 +237,29 @@ func TestDumbTerminalRun(t *testing.T) {
 		t.Errorf("no plain progress lines:\n%s", raw)
 	}
 }
+
+// TERM=dumb: Ctrl-C at a question (SIGINT, the terminal is in line mode)
+// cancels with exit 130 and changes nothing.
+func TestDumbTerminalCtrlC(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	var environ []string
+	for _, kv := range env(t, sb) {
+		if !strings.HasPrefix(kv, "TERM=") {
+			environ = append(environ, kv)
+		}
+	}
+	tm := startPTY(t, append(environ, "TERM=dumb"), "aws", "connect", "--network", "demo-aws")
+	tm.expect("VPC to peer")
+	tm.expect("[1]: ")
+	tm.send("\x03")
+	if code := tm.wait(); code != 130 {
+		t.Fatalf("exit %d\n%s", code, tm.output())
+	}
+	if n := len(sb.DF.Connections()); n != 0 {
+		t.Fatalf("%d connections after Ctrl-C", n)
+	}
+}

@@ -26,8 +26,9 @@ type Huh struct {
 	// where nothing may be redrawn.
 	Plain bool
 
-	once  sync.Once
-	lines *Lines
+	once         sync.Once
+	lines        *Lines
+	rendererOnce sync.Once
 }
 
 func (h *Huh) plain() *Lines {
@@ -39,8 +40,9 @@ func (h *Huh) run(field huh.Field) error {
 	if h.Out != nil {
 		// Colour follows the stream the form is drawn on, not stdout
 		// (lipgloss's default): `dfpeer … > out.txt` keeps coloured
-		// prompts, and NO_COLOR/TERM are read for stderr.
-		lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(h.Out))
+		// prompts, and NO_COLOR/TERM are read for stderr. Once: a new
+		// renderer asks the terminal for its background again.
+		h.rendererOnce.Do(func() { lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(h.Out)) })
 	}
 	theme := huh.ThemeCharm()
 	if !h.Color {
