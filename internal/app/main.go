@@ -52,7 +52,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 
 func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
 	w := f.IOStreams.ErrOut
-	cs := f.IOStreams.ColorScheme()
+	cs := f.IOStreams.ErrColorScheme()
 	if cmdutil.Silent(err) {
 		return
 	}

@@ -78,7 +78,10 @@ func NewFactory(ios *iostreams.IOStreams, startSandbox func() (*Endpoints, error
 		Getenv:    os.Getenv,
 		Now:       time.Now,
 	}
-	f.Prompter = func() prompt.Prompter { return &prompt.Huh{In: ios.In, Out: ios.ErrOut} }
+	// One prompter for the process: in line mode (TERM=dumb) it owns the
+	// reading of stdin.
+	huh := &prompt.Huh{In: ios.In, Out: ios.ErrOut, Color: ios.ErrColorScheme().Enabled(), Plain: ios.IsDumbTerminal()}
+	f.Prompter = func() prompt.Prompter { return huh }
 	var httpClient *http.Client
 	f.HTTPClient = func() *http.Client {
 		if httpClient == nil {

@@ -75,9 +75,26 @@ type term struct {
 }
 
 func startPTY(t *testing.T, environ []string, args ...string) *term {
+	return startPTYWith(t, ptyOptions{}, environ, args...)
+}
+
+// ptyOptions change the terminal: its size (default 120x40) and where
+// stdout goes (default the terminal).
+type ptyOptions struct {
+	cols, rows uint16
+	stdout     *os.File
+}
+
+func startPTYWith(t *testing.T, o ptyOptions, environ []string, args ...string) *term {
 	cmd := exec.Command(binary, args...)
 	cmd.Env = environ
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if o.cols == 0 {
+		o.cols, o.rows = 120, 40
+	}
+	if o.stdout != nil {
+		cmd.Stdout = o.stdout // pty.Start only fills the streams left nil
+	}
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: o.rows, Cols: o.cols})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 )
 
@@ -29,12 +31,12 @@ type Reporter interface {
 	Info(msg string)
 }
 
-// New picks the renderer for the streams: live on a terminal, plain
-// otherwise.
+// New picks the renderer for the streams: live on a terminal that can
+// redraw a line, plain otherwise (pipes, logs, TERM=dumb).
 func New(ios *iostreams.IOStreams) Reporter {
-	cs := ios.ColorScheme()
-	if ios.IsStderrTTY() {
-		return &Live{w: ios.ErrOut, cs: cs, now: time.Now}
+	cs := ios.ErrColorScheme()
+	if ios.CanRedraw() {
+		return &Live{w: ios.ErrOut, cs: cs, now: time.Now, width: ios.TerminalWidth}
 	}
 	return &Plain{W: ios.ErrOut, cs: cs, Now: time.Now}
 }
@@ -90,10 +92,14 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 // Live redraws the current step with a spinner and its elapsed time;
 // finished steps stay on screen with ✓ or ✗ and their duration.
+//
+// The live line never reaches the terminal's last column: a line that wraps
+// cannot be taken back with \r, and every redraw would leave a copy above.
 type Live struct {
-	w   io.Writer
-	cs  *iostreams.ColorScheme
-	now func() time.Time
+	w     io.Writer
+	cs    *iostreams.ColorScheme
+	now   func() time.Time
+	width func() int // columns now, 0 when unknown; asked at every redraw
 
 	mu     sync.Mutex
 	title  string
@@ -130,13 +136,48 @@ func (l *Live) spin(stop, done chan struct{}) {
 	}
 }
 
+// NewLive returns a Live reporter without colour that cuts its line to
+// width() columns (tests).
+func NewLive(w io.Writer, now func() time.Time, width func() int) *Live {
+	return &Live{w: w, cs: &iostreams.ColorScheme{}, now: now, width: width}
+}
+
 func (l *Live) drawLocked() {
-	line := fmt.Sprintf("%s %s", l.cs.Yellow(spinnerFrames[l.frame%len(spinnerFrames)]), l.title)
+	body := l.title
 	if l.detail != "" {
-		line += " — " + l.detail
+		body += " — " + l.detail
 	}
-	line += " " + l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")")
+	line := LiveLine(l.cs.Yellow(spinnerFrames[l.frame%len(spinnerFrames)])+" ", body,
+		" "+l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")"), l.columns())
 	fmt.Fprintf(l.w, "\r\x1b[K%s", line)
+}
+
+func (l *Live) columns() int {
+	if l.width == nil {
+		return 0
+	}
+	return l.width()
+}
+
+// LiveLine joins head, body and tail into one line that fits in width-1
+// display columns (0: no limit). The body (title and detail) gives way
+// first, so the spinner and the elapsed time stay; on a very narrow
+// terminal the whole line is cut. Widths are display columns, so wide
+// characters count double and escape codes count nothing.
+func LiveLine(head, body, tail string, width int) string {
+	line := head + body + tail
+	if width <= 0 {
+		return line
+	}
+	limit := width - 1 // the last column would leave the cursor pending a wrap
+	if ansi.StringWidth(line) <= limit {
+		return line
+	}
+	room := limit - ansi.StringWidth(head) - ansi.StringWidth(tail)
+	if room >= 2 {
+		return head + ansi.Truncate(body, room, "…") + tail
+	}
+	return ansi.Truncate(line, max(limit, 0), "")
 }
 
 func (l *Live) Update(detail string) {

@@ -3,20 +3,52 @@ package prompt
 import (
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // Huh is the terminal Prompter, drawn on stderr so stdout stays clean for
 // data. Callers must only use it when IOStreams.CanPrompt() is true: huh
 // falls back to /dev/tty otherwise and fails without one.
+//
+// Use one Huh for the whole process: in Plain mode it owns the reading of
+// In.
 type Huh struct {
 	In  io.Reader
 	Out io.Writer
+	// Color is whether Out may be coloured (IOStreams.ErrColorScheme).
+	// Without colour the default theme's focus, shown by colour alone,
+	// would vanish, so a text marker shows it instead.
+	Color bool
+	// Plain asks line by line instead of drawing forms: for TERM=dumb,
+	// where nothing may be redrawn.
+	Plain bool
+
+	once         sync.Once
+	lines        *Lines
+	rendererOnce sync.Once
+}
+
+func (h *Huh) plain() *Lines {
+	h.once.Do(func() { h.lines = &Lines{In: h.In, Out: h.Out} })
+	return h.lines
 }
 
 func (h *Huh) run(field huh.Field) error {
-	form := huh.NewForm(huh.NewGroup(field)).WithShowHelp(true)
+	if h.Out != nil {
+		// Colour follows the stream the form is drawn on, not stdout
+		// (lipgloss's default): `dfpeer … > out.txt` keeps coloured
+		// prompts, and NO_COLOR/TERM are read for stderr. Once: a new
+		// renderer asks the terminal for its background again.
+		h.rendererOnce.Do(func() { lipgloss.SetDefaultRenderer(lipgloss.NewRenderer(h.Out)) })
+	}
+	theme := huh.ThemeCharm()
+	if !h.Color {
+		theme = markedTheme(theme)
+	}
+	form := huh.NewForm(huh.NewGroup(field)).WithShowHelp(true).WithTheme(theme)
 	if h.In != nil {
 		form = form.WithInput(h.In)
 	}
@@ -30,6 +62,27 @@ func (h *Huh) run(field huh.Field) error {
 	return err
 }
 
+// markedTheme shows in text what t shows in colour: the focused button
+// reads "> Yes" (the other "  No", so the row does not shift as the focus
+// moves), and the text cursor is an underscore at the end of the text or
+// underlines the character it is on.
+func markedTheme(t *huh.Theme) *huh.Theme {
+	focused := func(s string) string { return "> " + s }
+	blurred := func(s string) string { return "  " + s }
+	cursor := func(s string) string {
+		if s == " " || s == "" {
+			return "_"
+		}
+		return s + "\u0332" // combining low line: no extra column
+	}
+	for _, fs := range []*huh.FieldStyles{&t.Focused, &t.Blurred} {
+		fs.FocusedButton = fs.FocusedButton.Transform(focused)
+		fs.BlurredButton = fs.BlurredButton.Transform(blurred)
+		fs.TextInput.Cursor = fs.TextInput.Cursor.Transform(cursor)
+	}
+	return t
+}
+
 func huhOptions(options []Option) []huh.Option[string] {
 	out := make([]huh.Option[string], len(options))
 	for i, o := range options {
@@ -39,12 +92,18 @@ func huhOptions(options []Option) []huh.Option[string] {
 }
 
 func (h *Huh) Select(title string, options []Option, def string) (string, error) {
+	if h.Plain {
+		return h.plain().Select(title, options, def)
+	}
 	value := def
 	field := huh.NewSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value)
 	return value, h.run(field)
 }
 
 func (h *Huh) MultiSelect(title string, options []Option, defaults []string) ([]string, error) {
+	if h.Plain {
+		return h.plain().MultiSelect(title, options, defaults)
+	}
 	value := append([]string(nil), defaults...)
 	field := huh.NewMultiSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value).
 		Validate(func(v []string) error {
@@ -57,6 +116,9 @@ func (h *Huh) MultiSelect(title string, options []Option, defaults []string) ([]
 }
 
 func (h *Huh) Input(title, def string, validate func(string) error) (string, error) {
+	if h.Plain {
+		return h.plain().Input(title, def, validate)
+	}
 	value := def
 	field := huh.NewInput().Title(title).Value(&value)
 	if validate != nil {
@@ -66,6 +128,9 @@ func (h *Huh) Input(title, def string, validate func(string) error) (string, err
 }
 
 func (h *Huh) Confirm(title string, def bool) (bool, error) {
+	if h.Plain {
+		return h.plain().Confirm(title, def)
+	}
 	value := def
 	field := huh.NewConfirm().Title(title).Affirmative("Yes").Negative("No").Value(&value)
 	return value, h.run(field)

@@ -202,7 +202,7 @@ func (r *Run) Execute(ctx context.Context) error {
 	if r.JSON {
 		return cmdutil.PrintJSON(ios.Out, res)
 	}
-	WriteSummary(ios.Out, ios.ColorScheme(), res)
+	WriteSummary(ios.Out, ios.OutColorScheme(), res)
 	fmt.Fprintln(ios.ErrOut, NextStepHint(res))
 	return nil
 }

@@ -79,7 +79,7 @@ func (d *Disconnect) Execute(ctx context.Context) error {
 	if d.JSON {
 		return cmdutil.PrintJSON(ios.Out, res)
 	}
-	WriteRemoval(ios.Out, ios.ColorScheme(), res)
+	WriteRemoval(ios.Out, ios.OutColorScheme(), res)
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (s *Status) Execute(ctx context.Context) error {
 			return err
 		}
 	} else {
-		WriteHealth(s.IO.Out, s.IO.ColorScheme(), h)
+		WriteHealth(s.IO.Out, s.IO.OutColorScheme(), h)
 	}
 	if !h.Healthy {
 		return cmdutil.ErrProblemsFound
