@@ -44,14 +44,7 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 	if err != nil {
 		return nil, err
 	}
-	defaults := DefaultSecurityGroups
-	if p.in.Teardown {
-		if len(all) == 0 {
-			return nil, nil
-		}
-		defaults = allIDs(func(g SecurityGroup) string { return g.ID })
-	}
-	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, defaults, "security-group", "security group", vpc)
+	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, p.in.Teardown, "security-group", "security group", vpc)
 	if err != nil {
 		return nil, err
 	}

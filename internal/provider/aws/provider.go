@@ -204,10 +204,11 @@ func (p *Provider) vpcNotFound(ctx context.Context, account string) error {
 	return problem.Refuse("vpc-id", p.in.VPCID, "", "no such VPC in account %s, region %s (VPCs there: %s; another region needs --region)", account, p.c.Region, valid)
 }
 
-// choose returns the items the user named in given (or, when none, the
-// defaults), refusing any ID that is not one of the VPC's. input is the
-// flag without dashes.
-func choose[T any](given []string, all []T, id func(T) string, defaults func([]T) []string, input, what, vpcID string) ([]T, error) {
+// choose returns the items the run looks at: those the user named in given
+// or, when none, the defaults — for a teardown all of the VPC's. An ID
+// that is not one of the VPC's is refused; input is its flag without
+// dashes.
+func choose[T any](given []string, all []T, id func(T) string, defaults func([]T) []string, teardown bool, input, what, vpcID string) ([]T, error) {
 	byID := map[string]T{}
 	ids := make([]string, len(all))
 	for i, item := range all {
@@ -215,6 +216,9 @@ func choose[T any](given []string, all []T, id func(T) string, defaults func([]T
 		ids[i] = id(item)
 	}
 	if len(given) == 0 {
+		if teardown {
+			return all, nil
+		}
 		given = defaults(all)
 	}
 	if len(given) == 0 {
@@ -229,15 +233,4 @@ func choose[T any](given []string, all []T, id func(T) string, defaults func([]T
 		chosen[i] = item
 	}
 	return chosen, nil
-}
-
-// allIDs is the defaults of a teardown: everything of the VPC.
-func allIDs[T any](id func(T) string) func([]T) []string {
-	return func(all []T) []string {
-		out := make([]string, len(all))
-		for i, item := range all {
-			out[i] = id(item)
-		}
-		return out
-	}
 }

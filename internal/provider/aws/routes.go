@@ -32,14 +32,7 @@ func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([
 	if err != nil {
 		return nil, err
 	}
-	defaults := DefaultRouteTables
-	if p.in.Teardown {
-		if len(all) == 0 {
-			return nil, nil
-		}
-		defaults = allIDs(func(t RouteTable) string { return t.ID })
-	}
-	tables, err := choose(p.in.RouteTables, all, func(t RouteTable) string { return t.ID }, defaults, "route-table", "route table", vpc)
+	tables, err := choose(p.in.RouteTables, all, func(t RouteTable) string { return t.ID }, DefaultRouteTables, p.in.Teardown, "route-table", "route table", vpc)
 	if err != nil {
 		return nil, err
 	}
