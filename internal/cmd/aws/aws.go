@@ -26,7 +26,9 @@ func newCmdPermissions(f *cmdutil.Factory) *cobra.Command {
 		Use:   "permissions",
 		Short: "Print the minimal IAM policy 'dfpeer aws connect' needs",
 		Long: `Print, as JSON, the minimal IAM policy covering exactly the AWS actions
-'dfpeer aws connect' calls. Attach it to the role or user that runs dfpeer.`,
+'dfpeer aws connect' calls, and the two deletes that taking down what it made
+(disconnect) calls: ec2:DeleteRoute and ec2:RevokeSecurityGroupIngress.
+Attach it to the role or user that runs dfpeer.`,
 		Example: `  dfpeer aws permissions > dfpeer-policy.json
   aws iam create-policy --policy-name dfpeer --policy-document file://dfpeer-policy.json`,
 		Args: cobra.NoArgs,

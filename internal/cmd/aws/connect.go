@@ -3,7 +3,6 @@ package aws
 import (
 	"context"
 	"fmt"
-	"github.com/dragonflydb/dfpeer/internal/peering"
 	"regexp"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	awsprov "github.com/dragonflydb/dfpeer/internal/provider/aws"
 )
@@ -25,6 +25,37 @@ type ConnectOptions struct {
 	VPCID          string
 	RouteTables    []string
 	SecurityGroups []string
+
+	// Cloud connects to AWS: the real SDK clients in NewCmdConnect, a fake
+	// in command tests.
+	Cloud func(ctx context.Context, cfg awsprov.Config) (Cloud, error)
+}
+
+// Cloud is what connect needs of AWS: listings for the prompts, and the
+// provider that observes and ensures the connection's resources.
+type Cloud interface {
+	Region() string
+	VPCs(ctx context.Context) ([]awsprov.VPC, error)
+	RouteTables(ctx context.Context, vpcID string) ([]awsprov.RouteTable, error)
+	SecurityGroups(ctx context.Context, vpcID string) ([]awsprov.SecurityGroup, error)
+	Provider(in awsprov.Inputs) peering.Provider
+}
+
+// sdkCloud is Cloud over the SDK clients.
+type sdkCloud struct{ *awsprov.Client }
+
+func (c sdkCloud) Region() string { return c.Client.Region }
+
+func (c sdkCloud) Provider(in awsprov.Inputs) peering.Provider {
+	return awsprov.NewProvider(c.Client, in)
+}
+
+func newSDKCloud(ctx context.Context, cfg awsprov.Config) (Cloud, error) {
+	c, err := awsprov.NewClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sdkCloud{c}, nil
 }
 
 var (
@@ -37,7 +68,7 @@ var (
 
 // NewCmdConnect returns `dfpeer aws connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	opts := &ConnectOptions{Factory: f}
+	opts := &ConnectOptions{Factory: f, Cloud: newSDKCloud}
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: "Peer a Dragonfly Cloud network with an AWS VPC, end to end",
@@ -143,7 +174,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	if ep != nil {
 		cfg.Sandbox = ep.AWS
 	}
-	client, err := awsprov.NewClient(ctx, cfg)
+	client, err := o.Cloud(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -162,20 +193,20 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		return err
 	}
 
-	prov := awsprov.NewProvider(client, awsprov.Inputs{
+	prov := client.Provider(awsprov.Inputs{
 		AccountID: o.AccountID, VPCID: o.VPCID, RouteTables: o.RouteTables, SecurityGroups: o.SecurityGroups,
 		Port: o.Port, ConnectionName: name,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
-		Prompter: f.Prompter, API: api, Provider: peering.FromLegacy(prov), Network: net, Name: name, Common: o.Common,
+		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 	}
 	return run.Execute(ctx)
 }
 
 // askVPC offers the region's VPCs (or finds the given one's name for the
 // default connection name).
-func (o *ConnectOptions) askVPC(ctx context.Context, c *awsprov.Client, p prompt.Prompter) (string, error) {
+func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter) (string, error) {
 	vpcs, err := c.VPCs(ctx)
 	if err != nil {
 		return "", err
@@ -189,7 +220,7 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c *awsprov.Client, p prompt
 		return o.VPCID, nil
 	}
 	if len(vpcs) == 0 {
-		return "", cmdutil.InputErrorf("no VPC in region %s of this account; pass --region for another region", c.Region)
+		return "", cmdutil.InputErrorf("no VPC in region %s of this account; pass --region for another region", c.Region())
 	}
 	options := make([]prompt.Option, len(vpcs))
 	for i, v := range vpcs {
@@ -202,7 +233,7 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c *awsprov.Client, p prompt
 		}
 		options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s", v.ID, name, strings.Join(v.CIDRs, ", ")), Value: v.ID}
 	}
-	id, err := p.Select(fmt.Sprintf("VPC to peer (%s)", c.Region), options, vpcs[0].ID)
+	id, err := p.Select(fmt.Sprintf("VPC to peer (%s)", c.Region()), options, vpcs[0].ID)
 	if err != nil {
 		return "", err
 	}
@@ -217,7 +248,7 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c *awsprov.Client, p prompt
 
 // askTargets offers the VPC's route tables and security groups with the
 // defaults preselected.
-func (o *ConnectOptions) askTargets(ctx context.Context, c *awsprov.Client, p prompt.Prompter) error {
+func (o *ConnectOptions) askTargets(ctx context.Context, c Cloud, p prompt.Prompter) error {
 	if len(o.RouteTables) == 0 {
 		rts, err := c.RouteTables(ctx, o.VPCID)
 		if err != nil {

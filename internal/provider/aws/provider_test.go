@@ -81,12 +81,10 @@ func TestAcceptOnlyThisConnectionsPeering(t *testing.T) {
 			tc.mutate(&pc)
 			ec2 := &fakeEC2{peering: pc}
 			p := NewProvider(&Client{EC2: ec2, STS: fakeSTS{"123456789012"}, Region: "us-east-1"}, Inputs{VPCID: "vpc-0a1b2c3d4e5f60001", Port: 6379})
-			if _, err := p.Peer(context.Background()); err != nil {
-				t.Fatal(err)
-			}
 			st := &peering.State{Network: net, Result: &peering.Result{}, Report: progress.NewPlain(&strings.Builder{}, nil),
-				Connection: &dfcloud.Connection{ConnectionID: "conn-1", PeerConnectionID: "pcx-0123456789abcdef0"}}
-			_, err := p.Steps(net)[0].Run(context.Background(), st)
+				Connection: &dfcloud.Connection{ConnectionID: "conn-1", PeerConnectionID: "pcx-0123456789abcdef0"},
+				Cloud:      &Cloud{Account: "123456789012", VPC: VPC{ID: "vpc-0a1b2c3d4e5f60001"}}}
+			_, err := p.Ensure(context.Background(), st, peering.Change{Kind: peering.KindPeering})
 			if tc.want == "" {
 				if err != nil || !ec2.accepted {
 					t.Fatalf("our peering not accepted: %v", err)
@@ -121,7 +119,7 @@ func (f *routeEC2) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRout
 		Routes: []types.Route{{DestinationCidrBlock: aws.String("192.168.0.0/16"), VpcPeeringConnectionId: aws.String(f.existingTarget)}}}}}, nil
 }
 
-// A route pre-flight did not see is created without a second read; if AWS
+// A route observe did not see is created without a second read; if AWS
 // then says it exists, it is ours only when it targets our peering.
 func TestRouteAlreadyExistsAfterPreflight(t *testing.T) {
 	net := &dfcloud.Network{CIDRBlock: "192.168.0.0/16"}
@@ -134,11 +132,10 @@ func TestRouteAlreadyExistsAfterPreflight(t *testing.T) {
 	} {
 		ec2 := &routeEC2{existingTarget: tc.target}
 		p := NewProvider(&Client{EC2: ec2, Region: "us-east-1"}, Inputs{VPCID: "vpc-0a1b2c3d4e5f60001", Port: 6379})
-		p.rts = []string{"rtb-0123456789abcdef0"}
-		p.markToCreate("rtb-0123456789abcdef0", true)
-		st := &peering.State{Network: net, Result: &peering.Result{},
+		st := &peering.State{Network: net, Result: &peering.Result{}, Cloud: &Cloud{},
 			Connection: &dfcloud.Connection{PeerConnectionID: "pcx-0123456789abcdef0"}}
-		note, err := p.Steps(net)[1].Run(context.Background(), st)
+		note, err := p.Ensure(context.Background(), st, peering.Change{Kind: peering.KindRoute, Found: peering.Absent,
+			Want: routeWant{Table: "rtb-0123456789abcdef0", CIDR: net.CIDRBlock}})
 		got := note
 		if err != nil {
 			got = err.Error()

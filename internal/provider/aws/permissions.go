@@ -1,0 +1,23 @@
+package aws
+
+import "slices"
+
+// Actions are the IAM actions dfpeer calls on AWS; `dfpeer aws permissions`
+// prints them as a policy. Keep in step with EC2API and STSAPI: connect
+// needs all but the two deletes, which Remove (disconnect) needs.
+var Actions = func() []string {
+	a := []string{
+		"ec2:AcceptVpcPeeringConnection",
+		"ec2:AuthorizeSecurityGroupIngress",
+		"ec2:CreateRoute",
+		"ec2:DeleteRoute",
+		"ec2:DescribeRouteTables",
+		"ec2:DescribeSecurityGroups",
+		"ec2:DescribeVpcPeeringConnections",
+		"ec2:DescribeVpcs",
+		"ec2:RevokeSecurityGroupIngress",
+		"sts:GetCallerIdentity",
+	}
+	slices.Sort(a)
+	return a
+}()
