@@ -2,7 +2,9 @@ package gcp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -465,6 +467,10 @@ func TestGCPPermissionsList(t *testing.T) {
 	if code := asked.Run("gcp", "connect"); code != 0 {
 		t.Fatalf("interactive connect: %s", asked.ErrOut)
 	}
+	// Taking the GCP side down again, as disconnect does, calls the rest.
+	if _, err := removeAll(t, scripted); err != nil {
+		t.Fatalf("removing: %v", err)
+	}
 	for _, env := range []*cmdtest.Env{scripted, asked} {
 		for _, c := range env.SB.GCP.HTTP().Calls() {
 			called[c.Op] = true
@@ -475,13 +481,13 @@ func TestGCPPermissionsList(t *testing.T) {
 		for _, m := range p.Methods {
 			listed[m] = true
 			if !called[m] {
-				t.Errorf("%s is listed for %s, which connect never called", p.Name, m)
+				t.Errorf("%s is listed for %s, which neither connect nor removing called", p.Name, m)
 			}
 		}
 	}
 	for m := range called {
 		if !listed[m] {
-			t.Errorf("connect called %s, for which no permission is listed", m)
+			t.Errorf("connect or removing called %s, for which no permission is listed", m)
 		}
 	}
 }
@@ -496,6 +502,20 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 		}
 		t.Run(p.Name, func(t *testing.T) {
 			e := cmdtest.NewSandbox(t, sandbox.Options{})
+			if p.Disconnect {
+				// Only taking the connection down needs it.
+				if code := e.Run(args()...); code != 0 {
+					t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+				}
+				e.SB.GCP.Deny(project, p.Name)
+				_, err := removeAll(t, e)
+				var hint *cmdutil.HintError
+				if cmdutil.ExitCode(err) != cmdutil.ExitAuth || !strings.Contains(fmt.Sprint(err), "Required '"+p.Name+"' permission") ||
+					!errors.As(err, &hint) || !strings.Contains(hint.Hint, "dfpeer gcp permissions") {
+					t.Fatalf("removing without %s: %v", p.Name, err)
+				}
+				return
+			}
 			e.SB.GCP.Deny(project, p.Name)
 			code := e.Run(args()...)
 			if code != cmdutil.ExitAuth {
@@ -622,3 +642,55 @@ func TestGCPConnectMissingCredentials(t *testing.T) {
 		t.Errorf("%d API calls before failing", n)
 	}
 }
+
+// removeAll takes the GCP side of the sandbox's one connection down through
+// the provider, as disconnect does: Observe, then Remove of each change,
+// the last made first. It returns the notes of the removals.
+func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
+	t.Helper()
+	ctx := context.Background()
+	conns := e.SB.DF.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("want one connection, got %+v", conns)
+	}
+	api, err := e.F.DFCloud()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := api.GetNetwork(ctx, conns[0].Config.NetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := gcpprov.NewClient(ctx, gcpprov.Config{Sandbox: e.SB.Endpoints.GCP, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conn, err := api.GetConnection(ctx, conns[0].ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov := gcpprov.NewProvider(c, gcpprov.Inputs{Network: conn.Config.Peer.VPCID, Port: 6379, Timeout: time.Minute})
+	obs, err := prov.Observe(ctx, peering.Target{Network: net, Name: conn.Config.Name, Peer: conn.Config.Peer, Existing: conn})
+	if err != nil {
+		return nil, err
+	}
+	st := &peering.State{Network: net, Peer: conn.Config.Peer, Connection: conn, Report: nopReporter{}, Cloud: obs.Cloud, Result: &peering.Result{}}
+	var notes []string
+	for i := len(obs.Changes) - 1; i >= 0; i-- {
+		note, err := prov.Remove(ctx, st, obs.Changes[i])
+		if err != nil {
+			return notes, err
+		}
+		notes = append(notes, note)
+	}
+	return notes, nil
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Start(string)  {}
+func (nopReporter) Update(string) {}
+func (nopReporter) Done(string)   {}
+func (nopReporter) Fail(error)    {}
+func (nopReporter) Info(string)   {}
