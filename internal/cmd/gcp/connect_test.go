@@ -202,9 +202,7 @@ func TestGCPConnectSummaryTextWithTags(t *testing.T) {
 // (said in the plan), not duplicated.
 func TestGCPConnectAdoptsExistingPeering(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "manual-dragonfly", PeerProject: sandbox.DragonflyGCPProject, PeerNetwork: sandbox.DragonflyGCPNetwork}); err != nil {
-		t.Fatal(err)
-	}
+	addManualPeering(t, e)
 	if code := e.Run(args()...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
@@ -643,10 +641,9 @@ func TestGCPConnectMissingCredentials(t *testing.T) {
 	}
 }
 
-// removeAll takes the GCP side of the sandbox's one connection down through
-// the provider, as disconnect does: Observe, then Remove of each change,
-// the last made first. It returns the notes of the removals.
-func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
+// observed is the sandbox's one connection as the provider observes it
+// (through the SDK, as disconnect will), with the state Remove needs.
+func observed(t *testing.T, e *cmdtest.Env) (*gcpprov.Provider, *peering.Observation, *peering.State, error) {
 	t.Helper()
 	ctx := context.Background()
 	conns := e.SB.DF.Connections()
@@ -657,7 +654,11 @@ func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net, err := api.GetNetwork(ctx, conns[0].Config.NetworkID)
+	conn, err := api.GetConnection(ctx, conns[0].ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := api.GetNetwork(ctx, conn.Config.NetworkID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,26 +666,43 @@ func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	conn, err := api.GetConnection(ctx, conns[0].ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { c.Close() })
 	prov := gcpprov.NewProvider(c, gcpprov.Inputs{Network: conn.Config.Peer.VPCID, Port: 6379, Timeout: time.Minute})
 	obs, err := prov.Observe(ctx, peering.Target{Network: net, Name: conn.Config.Name, Peer: conn.Config.Peer, Existing: conn})
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	st := &peering.State{Network: net, Peer: conn.Config.Peer, Connection: conn, Report: nopReporter{}, Cloud: obs.Cloud, Result: &peering.Result{}}
+	return prov, obs, st, nil
+}
+
+// removeAll takes the GCP side of the sandbox's one connection down as
+// disconnect does: Observe, then Remove of each change, the last made
+// first. It returns the notes of the removals.
+func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
+	t.Helper()
+	prov, obs, st, err := observed(t, e)
+	if err != nil {
+		return nil, err
+	}
 	var notes []string
 	for i := len(obs.Changes) - 1; i >= 0; i-- {
-		note, err := prov.Remove(ctx, st, obs.Changes[i])
+		note, err := prov.Remove(context.Background(), st, obs.Changes[i])
 		if err != nil {
 			return notes, err
 		}
 		notes = append(notes, note)
 	}
 	return notes, nil
+}
+
+// addManualPeering gives the VPC a peering to Dragonfly's network that
+// dfpeer did not make.
+func addManualPeering(t *testing.T, e *cmdtest.Env) {
+	t.Helper()
+	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "manual-dragonfly", PeerProject: sandbox.DragonflyGCPProject, PeerNetwork: sandbox.DragonflyGCPNetwork}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type nopReporter struct{}

@@ -1,10 +1,8 @@
 package gcp_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -12,8 +10,6 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
 	"github.com/dragonflydb/dfpeer/internal/peering"
-	gcpprov "github.com/dragonflydb/dfpeer/internal/provider/gcp"
-	"github.com/dragonflydb/dfpeer/internal/sim/gcpsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 )
 
@@ -35,29 +31,10 @@ func customerSide(t *testing.T, e *cmdtest.Env) string {
 	return b.String()
 }
 
-// observe is Observe of the sandbox's one connection, as removeAll does it.
+// observe is Observe of the sandbox's one connection.
 func observe(t *testing.T, e *cmdtest.Env) []peering.Change {
 	t.Helper()
-	ctx := context.Background()
-	api, err := e.F.DFCloud()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := api.GetConnection(ctx, e.SB.DF.Connections()[0].ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := api.GetNetwork(ctx, conn.Config.NetworkID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := gcpprov.NewClient(ctx, gcpprov.Config{Sandbox: e.SB.Endpoints.GCP, MaxBackoff: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	obs, err := gcpprov.NewProvider(c, gcpprov.Inputs{Network: vpc, Port: 6379}).
-		Observe(ctx, peering.Target{Network: net, Name: conn.Config.Name, Peer: conn.Config.Peer, Existing: conn})
+	_, obs, _, err := observed(t, e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,9 +122,7 @@ func TestGCPRemoveTakesDownWhatConnectMade(t *testing.T) {
 // and classified not ours: removing keeps them.
 func TestGCPRemoveKeepsWhatIsNotOurs(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "manual-dragonfly", PeerProject: sandbox.DragonflyGCPProject, PeerNetwork: sandbox.DragonflyGCPNetwork}); err != nil {
-		t.Fatal(err)
-	}
+	addManualPeering(t, e)
 	if err := e.SB.GCP.AddFirewall(project, &computepb.Firewall{Name: proto.String(ruleName), Network: proto.String("global/networks/" + vpc),
 		Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"6379"}}}, SourceRanges: []string{demoCIDR},
 		Description: proto.String("made by hand")}); err != nil {
