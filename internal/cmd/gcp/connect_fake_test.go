@@ -47,9 +47,9 @@ func (f *fakeProvider) Remove(context.Context, *peering.State, peering.Change) (
 }
 
 // runFake runs `dfpeer gcp connect args…` against the Dragonfly simulator
-// only, with a fake GCP: it returns the error, the provider, and the
-// Config the command built.
-func runFake(t *testing.T, e *cmdtest.Env, fake *fakeProvider, args ...string) (error, *gcpprov.Config) {
+// only, with a fake GCP: it returns the Config the command built and the
+// command's error.
+func runFake(t *testing.T, e *cmdtest.Env, fake *fakeProvider, args ...string) (*gcpprov.Config, error) {
 	t.Helper()
 	var cfg *gcpprov.Config
 	cmd := gcpcmd.NewCmdConnect(e.F, func(ctx context.Context, o *gcpcmd.ConnectOptions) error {
@@ -68,7 +68,8 @@ func runFake(t *testing.T, e *cmdtest.Env, fake *fakeProvider, args ...string) (
 	cmd.SetOut(e.Out)
 	cmd.SetErr(e.ErrOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	return cmd.ExecuteContext(context.Background()), cfg
+	err := cmd.ExecuteContext(context.Background())
+	return cfg, err
 }
 
 // Flags and answers reach the provider's inputs and the client's config;
@@ -85,7 +86,7 @@ func TestGCPConnectCommandWithFakeCloud(t *testing.T) {
 		ExpectInput("Connection name", "")
 	e.Prompter = p
 	fake := &fakeProvider{t: t}
-	err, cfg := runFake(t, e, fake, "--project", "fake-project", "--port", "6380", "--import-custom-routes", "--dry-run")
+	cfg, err := runFake(t, e, fake, "--project", "fake-project", "--port", "6380", "--import-custom-routes", "--dry-run")
 	if err != nil {
 		t.Fatalf("dry run: %v\n%s", err, e.ErrOut)
 	}
@@ -122,7 +123,7 @@ func TestGCPConnectCommandRefusalFromProvider(t *testing.T) {
 	e.F.Endpoints = func() (*cmdutil.Endpoints, error) { return nil, nil }
 	e.F.Globals.Yes = true
 	fake := &fakeProvider{t: t, observeErr: problem.Refuse("vpc", "fake-net", "pick another network", "overlaps the Dragonfly network")}
-	err, _ := runFake(t, e, fake, "--network", "analytics", "--vpc", "fake-net", "--no-wait")
+	_, err := runFake(t, e, fake, "--network", "analytics", "--vpc", "fake-net", "--no-wait")
 	if cmdutil.ExitCode(err) != cmdutil.ExitInput || !strings.Contains(err.Error(), "--vpc fake-net: overlaps the Dragonfly network; pick another network") {
 		t.Fatalf("got %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
