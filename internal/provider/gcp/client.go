@@ -1,8 +1,9 @@
 // Package gcp is the GCP side of dfpeer: it discovers the project's VPC
 // networks and their subnet ranges for the prompts, checks them before any
 // change, and adds the VPC network peering towards Dragonfly's network and
-// an ingress firewall rule, each step check-then-act. It is the only
-// package that imports the Compute Engine SDK.
+// an ingress firewall rule, each step check-then-act; it removes them
+// again where they are provably dfpeer's. It is the only package that
+// imports the Compute Engine SDK.
 package gcp
 
 import (

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/poll"
 	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
@@ -303,5 +304,34 @@ func TestGCPRuleDiff(t *testing.T) {
 	}
 	if d := ruleDiff(want, "other", "10.0.0.0/8", 6379, Targets{ServiceAccounts: []string{"a@b.c"}}, true); strings.Count(d, ";") != 2 {
 		t.Errorf("network, sources and targets: %q", d)
+	}
+}
+
+// A wait that runs out of time is a TimeoutError (exit 3) with the re-run
+// hint, whether it ran out between looks or during a call that hung.
+func TestGCPWaitTimesOut(t *testing.T) {
+	c := &Client{maxBackoff: time.Millisecond}
+	looks := 0
+	err := c.wait(context.Background(), poll.Options{Timeout: 30 * time.Millisecond, What: "nothing"}, func(context.Context) (bool, error) {
+		looks++
+		return false, nil
+	})
+	var te *problem.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(te.Hint, "run the same command again") || cmdutil.ExitCode(err) != cmdutil.ExitTimeout || looks < 2 {
+		t.Fatalf("between looks: %v after %d looks", err, looks)
+	}
+	err = c.wait(context.Background(), poll.Options{Timeout: 30 * time.Millisecond, What: "a hung call"}, func(ctx context.Context) (bool, error) {
+		<-ctx.Done()
+		return false, ctx.Err()
+	})
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "waiting for a hung call") || cmdutil.ExitCode(err) != cmdutil.ExitTimeout {
+		t.Fatalf("hung call: %v", err)
+	}
+	// The caller's cancellation stays a cancellation.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = c.wait(ctx, poll.Options{Timeout: time.Minute}, func(ctx context.Context) (bool, error) { return false, ctx.Err() })
+	if !errors.Is(err, context.Canceled) || errors.As(err, &te) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }
