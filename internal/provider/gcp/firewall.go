@@ -450,32 +450,42 @@ func (p *Provider) getRule(ctx context.Context, name string) (*computepb.Firewal
 
 // removeFirewall deletes the rule named name if it is still there and
 // dfpeer's (notOurRule); a rule that only looks related is kept.
-func (p *Provider) removeFirewall(ctx context.Context, cl *Cloud, name string) (string, error) {
-	fw, err := p.getRule(ctx, name)
+func (p *Provider) removeFirewall(ctx context.Context, s *peering.State, cl *Cloud, name string) (string, error) {
+	note := "already gone"
+	reqID := newRequestID()
+	var op *computepb.Operation
+	err := p.untilNotBusy(ctx, s, "deleting firewall rule "+name, func(ctx context.Context) (bool, error) {
+		fw, err := p.getRule(ctx, name)
+		if err != nil || fw == nil {
+			return err == nil, err
+		}
+		if why := cl.notOurRule(fw); why != "" {
+			note = "kept: " + why
+			return true, nil
+		}
+		err = p.c.do(ctx, func(ctx context.Context) error {
+			o, err := p.c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: cl.Project, Firewall: name, RequestId: &reqID})
+			if err != nil {
+				return err
+			}
+			op = o.Proto()
+			return nil
+		})
+		switch {
+		case statusCode(err) == 404:
+			return true, nil // deleted meanwhile
+		case busy(err):
+			return false, err
+		case err != nil:
+			return false, classify(fmt.Sprintf("deleting firewall rule %s (compute.firewalls.delete)", name), err)
+		}
+		return true, nil
+	})
 	if err != nil {
 		return "", err
 	}
-	if fw == nil {
-		return "already gone", nil
-	}
-	if why := cl.notOurRule(fw); why != "" {
-		return "kept: " + why, nil
-	}
-	reqID := newRequestID()
-	var op *computepb.Operation
-	err = p.c.do(ctx, func(ctx context.Context) error {
-		o, err := p.c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: cl.Project, Firewall: name, RequestId: &reqID})
-		if err != nil {
-			return err
-		}
-		op = o.Proto()
-		return nil
-	})
-	if statusCode(err) == 404 {
-		return "already gone", nil
-	}
-	if err != nil {
-		return "", classify(fmt.Sprintf("deleting firewall rule %s (compute.firewalls.delete)", name), err)
+	if op == nil {
+		return note, nil
 	}
 	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
 		if errorCode(err) == "RESOURCE_NOT_FOUND" {

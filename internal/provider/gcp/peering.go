@@ -137,21 +137,6 @@ func (p *Provider) observeActive(cl *Cloud, pc peering.Change) peering.Change {
 		Phase: peering.AfterInactive, Title: title, Quiet: true, Want: activeWant{Peering: pc.ID, NoWait: p.in.NoWait}}
 }
 
-// untilNotBusy calls try until Compute stops refusing it because another
-// peering operation runs on either network (often Dragonfly's own side of
-// this very peering), for at most peeringBusyBudget.
-func (p *Provider) untilNotBusy(ctx context.Context, s *peering.State, what string, try func(ctx context.Context) (bool, error)) error {
-	return p.c.wait(ctx, poll.Options{Timeout: peeringBusyBudget, Max: busyMaxBackoff, What: "other peering operations to finish before " + what},
-		func(ctx context.Context) (bool, error) {
-			done, err := try(ctx)
-			if busy(err) {
-				s.Report.Update("another peering operation is running on one of the two networks; trying again")
-				return false, poll.Retry(err)
-			}
-			return done, err
-		})
-}
-
 // ensurePeering adds the peering unless the network already has one to
 // Dragonfly's network. It does not wait for the operation: the firewall
 // rule is created meanwhile, and ensureActive waits for both.
@@ -313,8 +298,11 @@ func (p *Provider) removePeering(ctx context.Context, s *peering.State, cl *Clou
 		}
 		return true, nil
 	})
-	if err != nil || op == nil {
-		return gone, err
+	if err != nil {
+		return "", err
+	}
+	if op == nil {
+		return gone, nil
 	}
 	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
 		if errorCode(err) == "RESOURCE_NOT_FOUND" {

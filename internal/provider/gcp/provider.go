@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/poll"
 	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
@@ -208,9 +209,24 @@ func (p *Provider) Remove(ctx context.Context, s *peering.State, c peering.Chang
 		}
 		return p.removePeering(ctx, s, cl, c.ID)
 	case peering.KindFirewallRule:
-		return p.removeFirewall(ctx, cl, c.ID)
+		return p.removeFirewall(ctx, s, cl, c.ID)
 	}
 	return "", fmt.Errorf("gcp: cannot remove a %s", c.Kind)
+}
+
+// untilNotBusy calls try until Compute stops refusing it as busy (see
+// busy: another peering operation on either network, often Dragonfly's
+// own side of this very peering), for at most peeringBusyBudget.
+func (p *Provider) untilNotBusy(ctx context.Context, s *peering.State, what string, try func(ctx context.Context) (bool, error)) error {
+	return p.c.wait(ctx, poll.Options{Timeout: peeringBusyBudget, Max: busyMaxBackoff, What: "other peering operations to finish before " + what},
+		func(ctx context.Context) (bool, error) {
+			done, err := try(ctx)
+			if busy(err) {
+				s.Report.Update("Compute reports another operation in progress; trying again")
+				return false, poll.Retry(err)
+			}
+			return done, err
+		})
 }
 
 func cloudOf(s *peering.State) (*Cloud, error) {
