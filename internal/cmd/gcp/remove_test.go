@@ -1,8 +1,11 @@
 package gcp_test
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -156,5 +159,47 @@ func TestGCPRemoveKeepsWhatIsNotOurs(t *testing.T) {
 	}
 	if m := cmdtest.MutatingCalls(e.SB.GCP.HTTP()); len(m) != 0 {
 		t.Errorf("mutating calls: %v", m)
+	}
+}
+
+// Removing the peering while another peering operation runs on the network
+// waits for it, as adding does.
+func TestGCPRemoveRetriesPeeringInProgress(t *testing.T) {
+	d := sandbox.Delays{Provision: 10 * time.Millisecond, Activate: 10 * time.Millisecond, Delete: 10 * time.Millisecond, GCPOperation: 400 * time.Millisecond}
+	e := cmdtest.NewSandbox(t, sandbox.Options{Delays: &d})
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	body := `{"networkPeering":{"name":"blocker","network":"projects/acme-app/global/networks/legacy-network","exchangeSubnetRoutes":true}}`
+	req, _ := http.NewRequest("POST", e.SB.URL+"/compute/v1/projects/acme-app/global/networks/app-network/addPeering", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+sandbox.GCPToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("starting a blocking operation: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	e.SB.GCP.HTTP().ResetLog()
+	prov, obs, st, err := observed(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := obs.Changes[0]; c.Kind != peering.KindPeering || c.ID != ruleName {
+		t.Fatalf("first change %+v, want the peering", c)
+	}
+	if note, err := prov.Remove(context.Background(), st, obs.Changes[0]); err != nil || note != "removed" {
+		t.Fatalf("removing %s: %q, %v", obs.Changes[0].ID, note, err)
+	}
+	busy := 0
+	for _, c := range e.SB.GCP.HTTP().Calls() {
+		if c.Op == "networks.removePeering" && c.Status == 400 {
+			busy++
+		}
+	}
+	if busy == 0 {
+		t.Fatalf("no removePeering was refused as busy: the test proves nothing")
+	}
+	if pe := peeringsBetween(t, e.SB.GCP, project, vpc, sandbox.DragonflyGCPProject, sandbox.DragonflyGCPNetwork); len(pe) != 0 {
+		t.Errorf("peering to Dragonfly still there: %v", pe)
 	}
 }
