@@ -16,10 +16,6 @@ import (
 // peeringsPerNetwork is Compute's limit on peerings of one network.
 const peeringsPerNetwork = 25
 
-// busyMaxBackoff caps the pause between attempts while another peering
-// operation runs: such operations take seconds to minutes.
-const busyMaxBackoff = 5 * time.Second
-
 // peeringWant is the peering connect adds (or finds) towards Dragonfly's
 // network.
 type peeringWant struct {

@@ -193,10 +193,11 @@ func (p *Provider) Ensure(ctx context.Context, s *peering.State, c peering.Chang
 	return "", fmt.Errorf("gcp: cannot ensure a %s change wanting %T", c.Kind, c.Want)
 }
 
-// Remove implements peering.Provider: it deletes what is provably
-// dfpeer's — the peering and the firewall rule named dfpeer-<name>, the
-// rule with dfpeer's description — after looking again, and leaves
-// everything else.
+// Remove implements peering.Provider: looking again first, it deletes
+// what is provably dfpeer's — the peering named dfpeer-<name> towards
+// Dragonfly's network, the rule of that name with dfpeer's description
+// and the Dragonfly CIDR as its only source — and keeps everything else,
+// saying why.
 func (p *Provider) Remove(ctx context.Context, s *peering.State, c peering.Change) (string, error) {
 	cl, err := cloudOf(s)
 	if err != nil {
@@ -214,11 +215,15 @@ func (p *Provider) Remove(ctx context.Context, s *peering.State, c peering.Chang
 	return "", fmt.Errorf("gcp: cannot remove a %s", c.Kind)
 }
 
+// busyMaxBackoff caps the pause between attempts while another operation
+// holds the networks: peering operations take seconds to minutes.
+const busyMaxBackoff = 5 * time.Second
+
 // untilNotBusy calls try until Compute stops refusing it as busy (see
 // busy: another peering operation on either network, often Dragonfly's
 // own side of this very peering), for at most peeringBusyBudget.
 func (p *Provider) untilNotBusy(ctx context.Context, s *peering.State, what string, try func(ctx context.Context) (bool, error)) error {
-	return p.c.wait(ctx, poll.Options{Timeout: peeringBusyBudget, Max: busyMaxBackoff, What: "other peering operations to finish before " + what},
+	return p.c.wait(ctx, poll.Options{Timeout: peeringBusyBudget, Max: busyMaxBackoff, What: "other operations to finish before " + what},
 		func(ctx context.Context) (bool, error) {
 			done, err := try(ctx)
 			if busy(err) {
