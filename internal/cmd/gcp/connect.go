@@ -3,7 +3,6 @@ package gcp
 import (
 	"context"
 	"fmt"
-	"github.com/dragonflydb/dfpeer/internal/peering"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	gcpprov "github.com/dragonflydb/dfpeer/internal/provider/gcp"
 )
@@ -28,6 +28,30 @@ type ConnectOptions struct {
 	// were given: an existing peering's settings are then kept.
 	ImportCustomRoutes *bool
 	ExportCustomRoutes *bool
+
+	// NewCloud reaches GCP; NewCmdConnect sets newCloud, tests a fake.
+	NewCloud func(ctx context.Context, cfg gcpprov.Config) (*Cloud, error)
+}
+
+// Cloud is what connect needs of GCP: the project, the networks the
+// --vpc prompt offers, and the provider for the chosen inputs.
+type Cloud struct {
+	Project       string
+	ProjectSource string // where Project came from, for messages
+	VPCs          func(ctx context.Context) ([]gcpprov.VPC, error)
+	Provider      func(in gcpprov.Inputs) peering.Provider
+	Close         func() error
+}
+
+// newCloud is Cloud on the Compute client: it finds the credentials, the
+// project and the endpoint, and makes no API call.
+func newCloud(ctx context.Context, cfg gcpprov.Config) (*Cloud, error) {
+	c, err := gcpprov.NewClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Cloud{Project: c.Project, ProjectSource: c.ProjectSource, VPCs: c.VPCs, Close: c.Close,
+		Provider: func(in gcpprov.Inputs) peering.Provider { return gcpprov.NewProvider(c, in) }}, nil
 }
 
 // rfc1035RE is how Compute names networks, tags and rules.
@@ -38,7 +62,7 @@ const maxTargetServiceAccounts = 10
 
 // NewCmdConnect returns `dfpeer gcp connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	opts := &ConnectOptions{Factory: f}
+	opts := &ConnectOptions{Factory: f, NewCloud: newCloud}
 	var importRoutes, exportRoutes bool
 	cmd := &cobra.Command{
 		Use:   "connect",
@@ -177,11 +201,14 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 			return fmt.Errorf("the sandbox has no GCP simulator")
 		}
 	}
-	client, err := gcpprov.NewClient(ctx, cfg)
+	if o.NewCloud == nil {
+		o.NewCloud = newCloud
+	}
+	cloud, err := o.NewCloud(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer cloud.Close()
 
 	api, err := f.DFCloud()
 	if err != nil {
@@ -191,7 +218,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := o.askVPC(ctx, client, f.Prompter()); err != nil {
+	if err := o.askVPC(ctx, cloud, f.Prompter()); err != nil {
 		return err
 	}
 	if canPrompt && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
@@ -204,21 +231,21 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		return err
 	}
 
-	prov := gcpprov.NewProvider(client, gcpprov.Inputs{
+	prov := cloud.Provider(gcpprov.Inputs{
 		Network: o.VPC, Port: o.Port,
 		Targets:            gcpprov.Targets{Tags: o.FirewallTargetTags, ServiceAccounts: o.FirewallTargetServiceAccounts},
 		ImportCustomRoutes: o.ImportCustomRoutes, ExportCustomRoutes: o.ExportCustomRoutes,
-		ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait,
+		Timeout: f.Globals.Timeout, NoWait: o.NoWait,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
-		Prompter: f.Prompter, API: api, Provider: peering.FromLegacy(prov), Network: net, Name: name, Common: o.Common,
+		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 	}
 	return run.Execute(ctx)
 }
 
 // askVPC offers the project's networks with their mode and ranges.
-func (o *ConnectOptions) askVPC(ctx context.Context, c *gcpprov.Client, p prompt.Prompter) error {
+func (o *ConnectOptions) askVPC(ctx context.Context, c *Cloud, p prompt.Prompter) error {
 	if o.VPC != "" {
 		return nil
 	}

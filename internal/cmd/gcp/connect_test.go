@@ -2,7 +2,9 @@ package gcp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -200,9 +202,7 @@ func TestGCPConnectSummaryTextWithTags(t *testing.T) {
 // (said in the plan), not duplicated.
 func TestGCPConnectAdoptsExistingPeering(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "manual-dragonfly", PeerProject: sandbox.DragonflyGCPProject, PeerNetwork: sandbox.DragonflyGCPNetwork}); err != nil {
-		t.Fatal(err)
-	}
+	addManualPeering(t, e)
 	if code := e.Run(args()...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
@@ -465,6 +465,10 @@ func TestGCPPermissionsList(t *testing.T) {
 	if code := asked.Run("gcp", "connect"); code != 0 {
 		t.Fatalf("interactive connect: %s", asked.ErrOut)
 	}
+	// Taking the GCP side down again, as disconnect does, calls the rest.
+	if _, err := removeAll(t, scripted); err != nil {
+		t.Fatalf("removing: %v", err)
+	}
 	for _, env := range []*cmdtest.Env{scripted, asked} {
 		for _, c := range env.SB.GCP.HTTP().Calls() {
 			called[c.Op] = true
@@ -475,13 +479,13 @@ func TestGCPPermissionsList(t *testing.T) {
 		for _, m := range p.Methods {
 			listed[m] = true
 			if !called[m] {
-				t.Errorf("%s is listed for %s, which connect never called", p.Name, m)
+				t.Errorf("%s is listed for %s, which neither connect nor removing called", p.Name, m)
 			}
 		}
 	}
 	for m := range called {
 		if !listed[m] {
-			t.Errorf("connect called %s, for which no permission is listed", m)
+			t.Errorf("connect or removing called %s, for which no permission is listed", m)
 		}
 	}
 }
@@ -496,6 +500,20 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 		}
 		t.Run(p.Name, func(t *testing.T) {
 			e := cmdtest.NewSandbox(t, sandbox.Options{})
+			if p.Disconnect {
+				// Only taking the connection down needs it.
+				if code := e.Run(args()...); code != 0 {
+					t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+				}
+				e.SB.GCP.Deny(project, p.Name)
+				_, err := removeAll(t, e)
+				var hint *cmdutil.HintError
+				if cmdutil.ExitCode(err) != cmdutil.ExitAuth || !strings.Contains(fmt.Sprint(err), "Required '"+p.Name+"' permission") ||
+					!errors.As(err, &hint) || !strings.Contains(hint.Hint, "dfpeer gcp permissions") {
+					t.Fatalf("removing without %s: %v", p.Name, err)
+				}
+				return
+			}
 			e.SB.GCP.Deny(project, p.Name)
 			code := e.Run(args()...)
 			if code != cmdutil.ExitAuth {
@@ -622,3 +640,75 @@ func TestGCPConnectMissingCredentials(t *testing.T) {
 		t.Errorf("%d API calls before failing", n)
 	}
 }
+
+// observed is the sandbox's one connection as the provider observes it
+// (through the SDK, as disconnect will), with the state Remove needs.
+func observed(t *testing.T, e *cmdtest.Env) (*gcpprov.Provider, *peering.Observation, *peering.State, error) {
+	t.Helper()
+	ctx := context.Background()
+	conns := e.SB.DF.Connections()
+	if len(conns) != 1 {
+		t.Fatalf("want one connection, got %+v", conns)
+	}
+	api, err := e.F.DFCloud()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := api.GetConnection(ctx, conns[0].ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := api.GetNetwork(ctx, conn.Config.NetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := gcpprov.NewClient(ctx, gcpprov.Config{Sandbox: e.SB.Endpoints.GCP, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	prov := gcpprov.NewProvider(c, gcpprov.Inputs{Network: conn.Config.Peer.VPCID, Port: 6379, Timeout: time.Minute})
+	obs, err := prov.Observe(ctx, peering.Target{Network: net, Name: conn.Config.Name, Peer: conn.Config.Peer, Existing: conn})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st := &peering.State{Network: net, Peer: conn.Config.Peer, Connection: conn, Report: nopReporter{}, Cloud: obs.Cloud, Result: &peering.Result{}}
+	return prov, obs, st, nil
+}
+
+// removeAll takes the GCP side of the sandbox's one connection down as
+// disconnect does: Observe, then Remove of each change, the last made
+// first. It returns the notes of the removals.
+func removeAll(t *testing.T, e *cmdtest.Env) ([]string, error) {
+	t.Helper()
+	prov, obs, st, err := observed(t, e)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	for i := len(obs.Changes) - 1; i >= 0; i-- {
+		note, err := prov.Remove(context.Background(), st, obs.Changes[i])
+		if err != nil {
+			return notes, err
+		}
+		notes = append(notes, note)
+	}
+	return notes, nil
+}
+
+// addManualPeering gives the VPC a peering to Dragonfly's network that
+// dfpeer did not make.
+func addManualPeering(t *testing.T, e *cmdtest.Env) {
+	t.Helper()
+	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "manual-dragonfly", PeerProject: sandbox.DragonflyGCPProject, PeerNetwork: sandbox.DragonflyGCPNetwork}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Start(string)  {}
+func (nopReporter) Update(string) {}
+func (nopReporter) Done(string)   {}
+func (nopReporter) Fail(error)    {}
+func (nopReporter) Info(string)   {}

@@ -1,12 +1,14 @@
 // Package gcp is the GCP side of dfpeer: it discovers the project's VPC
 // networks and their subnet ranges for the prompts, checks them before any
 // change, and adds the VPC network peering towards Dragonfly's network and
-// an ingress firewall rule, each step check-then-act. It is the only
-// package that imports the Compute Engine SDK.
+// an ingress firewall rule, each step check-then-act; it removes them
+// again where they are provably dfpeer's. It is the only package that
+// imports the Compute Engine SDK.
 package gcp
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,16 +23,19 @@ import (
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/option"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/endpoint"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // NetworksAPI is the part of the Compute networks client dfpeer calls.
 // Keeping the four interfaces narrow keeps `dfpeer gcp permissions`
-// honest: every method here is in Permissions.
+// honest: every method here is in Permissions (permissions.go).
 type NetworksAPI interface {
 	Get(ctx context.Context, req *computepb.GetNetworkRequest, opts ...gax.CallOption) (*computepb.Network, error)
 	List(ctx context.Context, req *computepb.ListNetworksRequest, opts ...gax.CallOption) *compute.NetworkIterator
 	AddPeering(ctx context.Context, req *computepb.AddPeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	RemovePeering(ctx context.Context, req *computepb.RemovePeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
 }
 
 // FirewallsAPI is the part of the firewalls client dfpeer calls.
@@ -38,6 +43,7 @@ type FirewallsAPI interface {
 	Get(ctx context.Context, req *computepb.GetFirewallRequest, opts ...gax.CallOption) (*computepb.Firewall, error)
 	List(ctx context.Context, req *computepb.ListFirewallsRequest, opts ...gax.CallOption) *compute.FirewallIterator
 	Insert(ctx context.Context, req *computepb.InsertFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	Delete(ctx context.Context, req *computepb.DeleteFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
 }
 
 // SubnetworksAPI is the part of the subnetworks client dfpeer calls.
@@ -66,7 +72,7 @@ type Config struct {
 	Project string // --project; empty: ADC's, GOOGLE_CLOUD_PROJECT, gcloud's
 	// Sandbox, when set, points every client at the simulator with its
 	// token and project, and ignores the user's Google configuration.
-	Sandbox *cmdutil.GCPEndpoints
+	Sandbox *endpoint.GCP
 	// Getenv reads the environment (tests substitute a map).
 	Getenv func(string) string
 	// WrapTransport adds --verbose logging around the transport the
@@ -89,8 +95,8 @@ type Client struct {
 	// ProjectSource says where Project came from, for messages.
 	ProjectSource string
 
-	retry  retryPolicy
-	closer []func() error
+	maxBackoff time.Duration
+	closer     []func() error
 }
 
 // NewClient finds the credentials, the project and the endpoint, and
@@ -129,7 +135,7 @@ func NewClient(ctx context.Context, c Config) (*Client, error) {
 			var err error
 			creds, err = detect(&credentials.DetectOptions{Scopes: []string{computeScope}})
 			if err != nil {
-				return nil, &cmdutil.AuthError{Err: &cmdutil.HintError{
+				return nil, &problem.AuthError{Err: &problem.HintError{
 					Err:  fmt.Errorf("no usable Google Cloud credentials: %w", err),
 					Hint: "Log in with 'gcloud auth application-default login', set GOOGLE_APPLICATION_CREDENTIALS to a key file, or set " + TokenEnv + " (or try --sandbox).",
 				}}
@@ -158,7 +164,10 @@ func NewClient(ctx context.Context, c Config) (*Client, error) {
 	if base != "" {
 		opts = append(opts, option.WithEndpoint(base))
 	}
-	cl := &Client{Project: project, ProjectSource: source, retry: newRetryPolicy(c.MaxBackoff)}
+	cl := &Client{Project: project, ProjectSource: source, maxBackoff: c.MaxBackoff}
+	if cl.maxBackoff <= 0 {
+		cl.maxBackoff = defaultMaxBackoff
+	}
 	nc, err := compute.NewNetworksRESTClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Compute networks client: %w", err)
@@ -203,14 +212,14 @@ func (c *Client) Close() error {
 func computeBase(raw, what string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", cmdutil.FlagErrorf("%s: want an absolute URL such as https://compute.googleapis.com/compute/v1/", what)
+		return "", problem.Refusef("%s: want an absolute URL such as https://compute.googleapis.com/compute/v1/", what)
 	}
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", cmdutil.FlagErrorf("%s %s: user info, a query or a fragment is not allowed", what, shown)
+		return "", problem.Refusef("%s %s: user info, a query or a fragment is not allowed", what, shown)
 	}
-	if u.Scheme == "http" && !cmdutil.IsLoopback(u.Hostname()) {
-		return "", cmdutil.FlagErrorf("%s %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the access token would travel in clear text", what, shown)
+	if u.Scheme == "http" && !endpoint.IsLoopback(u.Hostname()) {
+		return "", problem.Refusef("%s %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the access token would travel in clear text", what, shown)
 	}
 	path := strings.TrimRight(u.Path, "/")
 	switch {
@@ -218,7 +227,7 @@ func computeBase(raw, what string) (string, error) {
 	case strings.HasSuffix(path, "/compute/v1"):
 		path = strings.TrimSuffix(path, "/compute/v1")
 	default:
-		return "", cmdutil.FlagErrorf("%s %s: want the Compute v1 root, ending in /compute/v1/ (e.g. https://compute.googleapis.com/compute/v1/)", what, shown)
+		return "", problem.Refusef("%s %s: want the Compute v1 root, ending in /compute/v1/ (e.g. https://compute.googleapis.com/compute/v1/)", what, shown)
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: path}).String(), nil
 }
@@ -254,3 +263,140 @@ type tokenError struct{ err error }
 
 func (e *tokenError) Error() string { return "getting a Google access token: " + e.err.Error() }
 func (e *tokenError) Unwrap() error { return e.err }
+
+// Timing of retries and waits. Waits start fast because a Compute
+// operation often finishes within a second, and the SDK's own
+// Operation.Wait would sleep a full second before its first look.
+const (
+	firstBackoff      = 50 * time.Millisecond
+	defaultMaxBackoff = 8 * time.Second
+	pollMaxBackoff    = time.Second
+	// maxAttempts bounds retries of throttling and server errors per call.
+	maxAttempts = 10
+	// attemptTimeout bounds one HTTP call, so a connection that hangs is
+	// retried rather than waited on forever. operations.wait itself
+	// answers within two minutes.
+	attemptTimeout = 3 * time.Minute
+	// peeringBusyBudget bounds how long dfpeer waits for another peering
+	// operation on either network (often Dragonfly's own) to finish.
+	peeringBusyBudget = 10 * time.Minute
+)
+
+// timeoutHint follows every GCP wait that runs out of time.
+const timeoutHint = "Every step is safe to repeat: run the same command again (with a longer --timeout) to resume."
+
+// retryer is a gax.Retryer for what the Compute client leaves to its
+// caller: rate limits (403 rateLimitExceeded), 429, 5xx, broken or hung
+// connections. It honours Retry-After and gives up after maxAttempts.
+type retryer struct {
+	bo       *gax.Backoff
+	attempts int
+}
+
+func (r *retryer) Retry(err error) (time.Duration, bool) {
+	r.attempts++
+	var h hungError
+	if r.attempts >= maxAttempts || !(errors.As(err, &h) || transient(err)) {
+		return 0, false
+	}
+	d := r.bo.Pause()
+	if ra := retryAfter(err); ra > d {
+		d = min(ra, 30*time.Second)
+	}
+	return d, true
+}
+
+// hungError is an attempt cut off by attemptTimeout while the caller's
+// context was still live: worth another try.
+type hungError struct{ err error }
+
+func (e hungError) Error() string { return e.err.Error() }
+func (e hungError) Unwrap() error { return e.err }
+
+// do runs fn through gax's retry loop (the one the Google clients use for
+// their own retries) with the retryer above. Mutations are safe to repeat
+// because they carry a requestId.
+func (c *Client) do(ctx context.Context, fn func(context.Context) error) error {
+	r := &retryer{bo: &gax.Backoff{Initial: min(firstBackoff, c.maxBackoff), Max: c.maxBackoff, Multiplier: 2}}
+	err := gax.Invoke(ctx, func(ctx context.Context, _ gax.CallSettings) error {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		defer cancel()
+		err := fn(actx)
+		if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			return hungError{err}
+		}
+		return err
+	}, gax.WithRetry(func() gax.Retryer { return r }))
+	var h hungError
+	if errors.As(err, &h) {
+		return h.err
+	}
+	return err
+}
+
+// wait polls check through internal/poll: first looks after 50 ms,
+// backing off to o.Max (default a second, capped by Config.MaxBackoff),
+// for at most o.Timeout. A call still running when the time is up is cut
+// off, and that too is a *problem.TimeoutError (exit 3).
+func (c *Client) wait(ctx context.Context, o poll.Options, check func(context.Context) (bool, error)) error {
+	if o.Max <= 0 {
+		o.Max = pollMaxBackoff
+	}
+	o.Max = min(o.Max, c.maxBackoff)
+	o.Initial, o.Multiplier = min(firstBackoff, o.Max), 2
+	if o.Hint == "" {
+		o.Hint = timeoutHint
+	}
+	if o.Timeout <= 0 {
+		return poll.Until(ctx, o, check)
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	err := poll.Until(tctx, o, check)
+	var te *problem.TimeoutError
+	if err != nil && ctx.Err() == nil && tctx.Err() != nil && !errors.As(err, &te) {
+		return &problem.TimeoutError{Err: fmt.Errorf("timed out after %s waiting for %s: %w", o.Timeout, o.What, err), Hint: o.Hint}
+	}
+	return err
+}
+
+// waitOperation waits until the global operation is DONE, through the
+// operations.wait long poll (one call usually does), looking again when
+// Compute answers early. A finished operation's error is an
+// *operationError.
+func (c *Client) waitOperation(ctx context.Context, op *computepb.Operation, timeout time.Duration) (*computepb.Operation, error) {
+	err := c.wait(ctx, poll.Options{Timeout: timeout, What: "operation " + op.GetName() + " to be DONE"}, func(ctx context.Context) (bool, error) {
+		if op.GetStatus() == computepb.Operation_DONE {
+			return true, nil
+		}
+		name := op.GetName()
+		var next *computepb.Operation
+		err := c.do(ctx, func(ctx context.Context) error {
+			var err error
+			next, err = c.Operations.Wait(ctx, &computepb.WaitGlobalOperationRequest{Project: c.Project, Operation: name})
+			return err
+		})
+		if err != nil {
+			return false, classify(fmt.Sprintf("waiting for operation %s (compute.globalOperations.get)", name), err)
+		}
+		op = next
+		return op.GetStatus() == computepb.Operation_DONE, nil
+	})
+	if err != nil {
+		return op, err
+	}
+	if op.GetError() != nil && len(op.GetError().GetErrors()) > 0 {
+		return op, &operationError{op: op}
+	}
+	return op, nil
+}
+
+// newRequestID returns a random UUID (version 4) for Compute's requestId:
+// a mutation repeated with the same ID is done once.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = crand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -11,7 +11,6 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/iterator"
-
 )
 
 // VPC is what the prompts and the pre-flight need of a VPC network.

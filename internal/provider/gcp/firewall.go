@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -9,6 +10,10 @@ import (
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
+
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // rulePriority is the priority dfpeer's rule gets: Compute's default.
@@ -225,11 +230,11 @@ func scope(fw *computepb.Firewall) string {
 	return t.String()
 }
 
-// DenyWarnings finds enabled deny rules of the network that would defeat
+// denyWarnings finds enabled deny rules of the network that would defeat
 // the peering on port: an EGRESS deny towards the Dragonfly CIDR that no
 // higher-priority allow overrides (instances could not reach Dragonfly),
 // and an INGRESS deny from it that outranks dfpeer's allow rule.
-func DenyWarnings(rules []*computepb.Firewall, network, cidr string, port int, ourRule string) []string {
+func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, ourRule string) []denyWarning {
 	var onNet []*computepb.Firewall
 	for _, fw := range rules {
 		if _, n, ok := NetworkRef(fw.GetNetwork()); ok && n == network && !fw.GetDisabled() {
@@ -253,7 +258,7 @@ func DenyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 		}
 		return false
 	}
-	var out []string
+	var out []denyWarning
 	for _, fw := range onNet {
 		if !deniesTCP(fw) {
 			continue
@@ -276,15 +281,217 @@ func DenyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 			if overridden {
 				continue
 			}
-			out = append(out, fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network; add an egress rule allowing TCP %d to %s with a priority below %d",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw), port, cidr, fw.GetPriority()))
+			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network; add an egress rule allowing TCP %d to %s with a priority below %d",
+				fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw), port, cidr, fw.GetPriority())})
 		case "INGRESS", "":
 			if fw.GetName() == ourRule || fw.GetPriority() > rulePriority || !rangesMatch(fw.GetSourceRanges(), cidr, false) {
 				continue
 			}
-			out = append(out, fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s; lower its priority or narrow its sources",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw)))
+			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s; lower its priority or narrow its sources",
+				fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw))})
 		}
 	}
 	return out
+}
+
+// actionCheck is the plan's word for a deny rule dfpeer only warns about:
+// part of the public JSON of a plan since before the typed model.
+const actionCheck peering.Action = "check"
+
+// ruleWant is the ingress rule connect creates (or finds).
+type ruleWant struct {
+	Name string
+	Port int
+	// Targets are the rule's; TargetsGiven says the user chose them (an
+	// existing rule's are otherwise kept).
+	Targets      Targets
+	TargetsGiven bool
+}
+
+// denyWarning is a deny rule of the network that would defeat the
+// peering: dfpeer warns, and leaves it alone.
+type denyWarning struct {
+	Rule    string
+	Warning string
+}
+
+// observeFirewall classifies the rule dfpeer-<name>: absent (to create),
+// there and the same (unchanged; dfpeer's when it has dfpeer's
+// description), or different (refused: dfpeer does not overwrite it). Deny
+// rules that would block the traffic follow as warnings.
+func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud) ([]peering.Change, error) {
+	rules, err := p.c.FirewallRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	want := ruleWant{Name: cl.RuleName, Port: p.in.Port, Targets: p.in.Targets,
+		TargetsGiven: len(p.in.Targets.Tags) > 0 || len(p.in.Targets.ServiceAccounts) > 0}
+	c := peering.Change{Action: peering.Create, Kind: peering.KindFirewallRule, Target: cl.where(), ID: want.Name, Found: peering.Absent,
+		Phase: peering.AfterInactive, Title: fmt.Sprintf("Allow TCP %d from %s in %s (%s)", want.Port, cl.CIDR, cl.VPC.Name, want.Name)}
+	for _, fw := range rules {
+		if fw.GetName() != want.Name {
+			continue
+		}
+		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven); d != "" {
+			return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('gcloud compute firewall-rules delete %s --project %s') or choose another --name",
+				want.Name, d, DescribeRule(fw), want.Name, cl.Project)
+		}
+		want.Targets = targetsOf(fw)
+		c.Action, c.Found = peering.Unchanged, peering.AsWanted
+		if why := cl.notOurRule(fw); why != "" {
+			c.Found, c.Reason = peering.NotOurs, why
+		}
+	}
+	c.Want = want
+	c.Detail = fmt.Sprintf("%s: allow inbound TCP %d from %s to %s of %s", want.Name, want.Port, cl.CIDR, want.Targets, cl.VPC.Name)
+	changes := []peering.Change{c}
+	for _, w := range denyWarnings(rules, cl.VPC.Name, cl.CIDR, want.Port, want.Name) {
+		changes = append(changes, peering.Change{Action: actionCheck, Kind: peering.KindFirewallRule, Target: cl.where(),
+			Detail: "warning: " + w.Warning, ID: w.Rule, Found: peering.NotOurs, Reason: "a deny rule dfpeer did not create",
+			Phase: peering.AfterInactive, Title: "Check firewall rule " + w.Rule, Want: w})
+	}
+	return changes, nil
+}
+
+// notOurRule says why fw is not dfpeer's rule of this connection, or ""
+// when it is: named dfpeer-<name>, in the VPC network, from the Dragonfly
+// CIDR only, with the description connect gives.
+func (cl *Cloud) notOurRule(fw *computepb.Firewall) string {
+	switch _, n, _ := NetworkRef(fw.GetNetwork()); {
+	case fw.GetName() != cl.RuleName:
+		return fmt.Sprintf("it is named %s, not %s", fw.GetName(), cl.RuleName)
+	case n != cl.VPC.Name:
+		return fmt.Sprintf("it is in network %s, not %s", lastSegment(fw.GetNetwork()), cl.VPC.Name)
+	case !slices.Equal(fw.GetSourceRanges(), []string{cl.CIDR}):
+		return fmt.Sprintf("its sources are %s, not %s only", sources(fw), cl.CIDR)
+	case fw.GetDescription() != peering.RuleDescription(cl.ConnName):
+		return fmt.Sprintf("its description %q is not dfpeer's", fw.GetDescription())
+	}
+	return ""
+}
+
+// ensureFirewall creates the ingress rule unless it is there already.
+func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Cloud, want ruleWant) (string, error) {
+	record := func(action string) {
+		s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{
+			Target: cl.VPC.Name, Name: want.Name, Protocol: "tcp", Port: want.Port, Source: cl.CIDR, Action: action})
+	}
+	// present reports whether the rule exists, refusing one that differs.
+	present := func(ctx context.Context) (bool, error) {
+		fw, err := p.getRule(ctx, want.Name)
+		if err != nil || fw == nil {
+			return false, err
+		}
+		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven); d != "" {
+			return false, fmt.Errorf("firewall rule %s appeared with other content (%s): %s; delete it and run again", want.Name, d, DescribeRule(fw))
+		}
+		return true, nil
+	}
+	if done, err := present(ctx); err != nil || done {
+		if done {
+			record("unchanged")
+			return "already present", nil
+		}
+		return "", err
+	}
+
+	reqID := newRequestID()
+	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Port, want.Targets, peering.RuleDescription(cl.ConnName))
+	var op *computepb.Operation
+	err := p.c.do(ctx, func(ctx context.Context) error {
+		o, err := p.c.Firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: cl.Project, RequestId: &reqID, FirewallResource: rule})
+		if err != nil {
+			return err
+		}
+		op = o.Proto()
+		return nil
+	})
+	step := fmt.Sprintf("creating firewall rule %s (compute.firewalls.create)", want.Name)
+	if statusCode(err) == 409 {
+		// Created by an earlier, interrupted run, perhaps still being
+		// created: wait until it shows, then check it.
+		if err := p.c.wait(ctx, poll.Options{Timeout: p.in.Timeout, What: "firewall rule " + want.Name + " to be readable"}, present); err != nil {
+			return "", err
+		}
+		record("unchanged")
+		return "already present", nil
+	}
+	if err != nil {
+		return "", classify(step, err)
+	}
+	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
+		if errorCode(err) == "RESOURCE_ALREADY_EXISTS" {
+			if done, cerr := present(ctx); cerr == nil && done {
+				record("unchanged")
+				return "already present", nil
+			}
+		}
+		return "", fmt.Errorf("%s: %w", step, err)
+	}
+	record("created")
+	return "created", nil
+}
+
+func (p *Provider) getRule(ctx context.Context, name string) (*computepb.Firewall, error) {
+	var fw *computepb.Firewall
+	err := p.c.do(ctx, func(ctx context.Context) error {
+		var err error
+		fw, err = p.c.Firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: p.c.Project, Firewall: name})
+		return err
+	})
+	if statusCode(err) == 404 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify(fmt.Sprintf("reading firewall rule %s (compute.firewalls.get)", name), err)
+	}
+	return fw, nil
+}
+
+// removeFirewall deletes the rule named name if it is still there and
+// dfpeer's (notOurRule); a rule that only looks related is kept.
+func (p *Provider) removeFirewall(ctx context.Context, s *peering.State, cl *Cloud, name string) (string, error) {
+	note := "already gone"
+	reqID := newRequestID()
+	var op *computepb.Operation
+	err := p.untilNotBusy(ctx, s, "deleting firewall rule "+name, func(ctx context.Context) (bool, error) {
+		fw, err := p.getRule(ctx, name)
+		if err != nil || fw == nil {
+			return err == nil, err
+		}
+		if why := cl.notOurRule(fw); why != "" {
+			note = "kept: " + why
+			return true, nil
+		}
+		err = p.c.do(ctx, func(ctx context.Context) error {
+			o, err := p.c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: cl.Project, Firewall: name, RequestId: &reqID})
+			if err != nil {
+				return err
+			}
+			op = o.Proto()
+			return nil
+		})
+		switch {
+		case statusCode(err) == 404:
+			return true, nil // deleted meanwhile
+		case busy(err):
+			return false, err
+		case err != nil:
+			return false, classify(fmt.Sprintf("deleting firewall rule %s (compute.firewalls.delete)", name), err)
+		}
+		return true, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if op == nil {
+		return note, nil
+	}
+	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
+		if errorCode(err) == "RESOURCE_NOT_FOUND" {
+			return "already gone", nil
+		}
+		return "", fmt.Errorf("deleting firewall rule %s: %w", name, err)
+	}
+	return "removed", nil
 }

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 func TestGCPComputeBase(t *testing.T) {
@@ -38,7 +40,7 @@ func TestGCPComputeBase(t *testing.T) {
 			}
 			continue
 		}
-		var fe *cmdutil.FlagError
+		var fe *problem.Refusal
 		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), EndpointEnv) {
 			t.Errorf("%s: got %v, want a FlagError naming %s and saying %q", tc.in, err, EndpointEnv, tc.err)
 		}
@@ -120,7 +122,7 @@ func TestGCPNewClientProjectAndCredentials(t *testing.T) {
 	}
 	delete(env, "GOOGLE_CLOUD_PROJECT")
 	_, err = NewClient(context.Background(), Config{Getenv: cfg.Getenv})
-	var flagErr *cmdutil.FlagError
+	var flagErr *problem.Refusal
 	if !errors.As(err, &flagErr) || !strings.Contains(err.Error(), "--project") {
 		t.Fatalf("no project: %v", err)
 	}
@@ -188,16 +190,16 @@ func TestGCPTransientAndClassify(t *testing.T) {
 			t.Errorf("classify(%v): exit %d, want %d", tc.err, got, tc.exit)
 		}
 	}
-	busy := &googleapi.Error{Code: 400, Message: "There is a peering operation in progress on the local or peer network. Try again later."}
-	if !peeringBusy(busy) || peeringBusy(gerr(400, "invalid")) {
-		t.Errorf("peeringBusy")
+	inProgress := &googleapi.Error{Code: 400, Message: "There is a peering operation in progress on the local or peer network. Try again later."}
+	if !busy(inProgress) || busy(gerr(400, "invalid")) {
+		t.Errorf("busy")
 	}
 }
 
 // do retries transient errors with backoff up to maxAttempts, and not the
 // others.
 func TestGCPDoRetries(t *testing.T) {
-	c := &Client{retry: newRetryPolicy(time.Millisecond)}
+	c := &Client{maxBackoff: time.Millisecond}
 	n := 0
 	err := c.do(context.Background(), func(context.Context) error {
 		n++
@@ -270,12 +272,19 @@ func TestGCPDenyWarnings(t *testing.T) {
 	other.Denied = []*computepb.Denied{{IPProtocol: proto("all")}}
 	other.Network = proto("projects/p/global/networks/elsewhere")
 
-	w := DenyWarnings([]*computepb.Firewall{denyEgress, denyOtherPort, denyIngress, lowIngress, disabled, other}, "net", cidr, 6379, "dfpeer-x")
+	warnings := func(rules ...*computepb.Firewall) []string {
+		var out []string
+		for _, w := range denyWarnings(rules, "net", cidr, 6379, "dfpeer-x") {
+			out = append(out, w.Warning)
+		}
+		return out
+	}
+	w := warnings(denyEgress, denyOtherPort, denyIngress, lowIngress, disabled, other)
 	if len(w) != 2 || !strings.HasPrefix(w[0], "egress rule deny-egress (priority 900) denies TCP 6379 to 192.168.0.0/24") || !strings.HasPrefix(w[1], "ingress rule deny-in (priority 1000)") {
 		t.Fatalf("warnings %q", w)
 	}
 	// An allow rule of higher priority for the whole CIDR overrides the deny.
-	w = DenyWarnings([]*computepb.Firewall{denyEgress, allowEgress}, "net", cidr, 6379, "dfpeer-x")
+	w = warnings(denyEgress, allowEgress)
 	if len(w) != 0 {
 		t.Fatalf("overridden deny still warned: %q", w)
 	}
@@ -295,5 +304,34 @@ func TestGCPRuleDiff(t *testing.T) {
 	}
 	if d := ruleDiff(want, "other", "10.0.0.0/8", 6379, Targets{ServiceAccounts: []string{"a@b.c"}}, true); strings.Count(d, ";") != 2 {
 		t.Errorf("network, sources and targets: %q", d)
+	}
+}
+
+// A wait that runs out of time is a TimeoutError (exit 3) with the re-run
+// hint, whether it ran out between looks or during a call that hung.
+func TestGCPWaitTimesOut(t *testing.T) {
+	c := &Client{maxBackoff: time.Millisecond}
+	looks := 0
+	err := c.wait(context.Background(), poll.Options{Timeout: 30 * time.Millisecond, What: "nothing"}, func(context.Context) (bool, error) {
+		looks++
+		return false, nil
+	})
+	var te *problem.TimeoutError
+	if !errors.As(err, &te) || !strings.Contains(te.Hint, "run the same command again") || cmdutil.ExitCode(err) != cmdutil.ExitTimeout || looks < 2 {
+		t.Fatalf("between looks: %v after %d looks", err, looks)
+	}
+	err = c.wait(context.Background(), poll.Options{Timeout: 30 * time.Millisecond, What: "a hung call"}, func(ctx context.Context) (bool, error) {
+		<-ctx.Done()
+		return false, ctx.Err()
+	})
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "waiting for a hung call") || cmdutil.ExitCode(err) != cmdutil.ExitTimeout {
+		t.Fatalf("hung call: %v", err)
+	}
+	// The caller's cancellation stays a cancellation.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = c.wait(ctx, poll.Options{Timeout: time.Minute}, func(ctx context.Context) (bool, error) { return false, ctx.Err() })
+	if !errors.Is(err, context.Canceled) || errors.As(err, &te) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

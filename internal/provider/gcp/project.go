@@ -11,7 +11,7 @@ import (
 
 	"cloud.google.com/go/auth"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // ProjectIDRE is a GCP project ID: 6 to 30 lower-case letters, digits and
@@ -47,12 +47,12 @@ func resolveProject(ctx context.Context, c Config, creds *auth.Credentials, gete
 	if p, where := GcloudProject(getenv); p != "" {
 		return checkProject(p, where)
 	}
-	return "", "", cmdutil.FlagErrorf("--project is required: no project in Application Default Credentials, GOOGLE_CLOUD_PROJECT or gcloud's configuration (set one with 'gcloud config set project PROJECT_ID')")
+	return "", "", problem.Refusef("--project is required: no project in Application Default Credentials, GOOGLE_CLOUD_PROJECT or gcloud's configuration (set one with 'gcloud config set project PROJECT_ID')")
 }
 
 func checkProject(p, source string) (string, string, error) {
 	if !ProjectIDRE.MatchString(p) {
-		return "", "", cmdutil.FlagErrorf("the project %q from %s is not a valid project ID; pass --project", p, source)
+		return "", "", problem.Refusef("the project %q from %s is not a valid project ID; pass --project", p, source)
 	}
 	return p, source, nil
 }
