@@ -91,7 +91,7 @@ func (s *Sim) normalizeFirewall(p *project, fw *computepb.Firewall) *apiError {
 	if ref == "" {
 		ref = "global/networks/default"
 	}
-	pj, nn, ok := parseNetworkRef(ref, p.id)
+	pj, nn, ok := parseFirewallNetwork(ref, p.id)
 	if !ok {
 		return errInvalid("resource.network", ref, "The URL is malformed.")
 	}
@@ -99,7 +99,8 @@ func (s *Sim) normalizeFirewall(p *project, fw *computepb.Firewall) *apiError {
 		return errInvalid("resource.network", ref, "Cross-project references for this resource are not allowed.")
 	}
 	if p.networks[nn] == nil {
-		return errInvalid("resource.network", ref, "The referenced network resource cannot be found.")
+		// Compute answers a missing network as a missing resource, naming it.
+		return errNotFound(networkPath(pj, nn))
 	}
 	fw.Network = proto.String(linkBase + networkPath(pj, nn))
 
@@ -245,6 +246,16 @@ func checkRule(field string, ipProtocol *string, ports []string) (string, *apiEr
 		}
 	}
 	return p, nil
+}
+
+// parseFirewallNetwork reads a firewall's network field: whatever
+// parseNetworkRef accepts, or a bare network name, which Compute resolves
+// in the firewall's own project.
+func parseFirewallNetwork(ref, projectID string) (string, string, bool) {
+	if nameRE.MatchString(ref) {
+		return projectID, ref, true
+	}
+	return parseNetworkRef(ref, projectID)
 }
 
 func validRange(s string) bool {
@@ -407,7 +418,7 @@ func (s *Sim) changeFirewall(w http.ResponseWriter, r *http.Request, pp params, 
 		return
 	}
 	if in.Network != nil {
-		pj, nn, okRef := parseNetworkRef(in.GetNetwork(), p.id)
+		pj, nn, okRef := parseFirewallNetwork(in.GetNetwork(), p.id)
 		if cpj, cnn, _ := parseNetworkRef(cur.GetNetwork(), p.id); !okRef || pj != cpj || nn != cnn {
 			writeError(w, errInvalid("resource.network", in.GetNetwork(), "The network of a firewall rule cannot be changed."))
 			return
