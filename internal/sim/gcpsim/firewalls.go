@@ -248,6 +248,19 @@ func checkRule(field string, ipProtocol *string, ports []string) (string, *apiEr
 	return p, nil
 }
 
+// networkNotReady is Options.NotReadyWhilePeering: a firewall change on a
+// network that a running peering operation holds is refused.
+func (s *Sim) networkNotReady(projectID, networkRef string) *apiError {
+	if !s.opts.NotReadyWhilePeering {
+		return nil
+	}
+	pj, nn, ok := parseFirewallNetwork(networkRef, projectID)
+	if ok && s.peeringBusy(networkKey(pj, nn)) {
+		return errNotReady(networkPath(pj, nn))
+	}
+	return nil
+}
+
 // parseFirewallNetwork reads a firewall's network field: whatever
 // parseNetworkRef accepts, or a bare network name, which Compute resolves
 // in the firewall's own project.
@@ -348,6 +361,10 @@ func (s *Sim) insertFirewall(w http.ResponseWriter, r *http.Request, pp params) 
 		writeError(w, errForbidden("compute.networks.updatePolicy", networkPath(p.id, nn)))
 		return
 	}
+	if err := s.networkNotReady(p.id, fw.GetNetwork()); err != nil {
+		writeError(w, err)
+		return
+	}
 	name := fw.GetName()
 	path := firewallPath(p.id, name)
 	if p.firewalls[name] != nil || s.firewallBusy(p.id, name) != nil {
@@ -446,6 +463,10 @@ func (s *Sim) changeFirewall(w http.ResponseWriter, r *http.Request, pp params, 
 		writeError(w, err)
 		return
 	}
+	if err := s.networkNotReady(p.id, next.GetNetwork()); err != nil {
+		writeError(w, err)
+		return
+	}
 	name := cur.GetName()
 	id := cur.GetId()
 	op := s.startOperation(p.id, opType, linkBase+path, id, func(at time.Time) *apiError {
@@ -484,6 +505,10 @@ func (s *Sim) deleteFirewall(w http.ResponseWriter, r *http.Request, pp params) 
 	}
 	if s.firewallBusy(p.id, cur.GetName()) != nil {
 		writeError(w, errNotReady(path))
+		return
+	}
+	if err := s.networkNotReady(p.id, cur.GetNetwork()); err != nil {
+		writeError(w, err)
 		return
 	}
 	name := cur.GetName()

@@ -193,3 +193,40 @@ func TestFirewallNetworkReferenceForms(t *testing.T) {
 		}
 	}
 }
+
+// With NotReadyWhilePeering, firewall changes on a network wait for its
+// peering operation; without it (the default) they go ahead.
+func TestFirewallNotReadyWhilePeering(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			e := newEnv(t, Options{Delays: Delays{Operation: opDelay}, NotReadyWhilePeering: on})
+			e.seedPair(t)
+			ctx := context.Background()
+			pop, err := e.networks.AddPeering(ctx, &computepb.AddPeeringNetworkRequest{Project: "cust-proj", Network: "cust-net",
+				NetworksAddPeeringRequestResource: &computepb.NetworksAddPeeringRequest{NetworkPeering: &computepb.NetworkPeering{
+					Name: ptr("to-df"), Network: ptr("projects/df-prod/global/networks/df-net"), ExchangeSubnetRoutes: ptr(true)}}})
+			must(t, err)
+			_, err = e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: ingressRule("allow-df")})
+			if !on {
+				must(t, err)
+				return
+			}
+			wantAPIError(t, err, 400, "resourceNotReady", "The resource 'projects/cust-proj/global/networks/cust-net' is not ready")
+			// A rule on another network of the project is not held up.
+			must(t, e.sim.AddNetwork("cust-proj", NetworkSpec{Name: "other"}))
+			other := ingressRule("other-rule")
+			other.Network = ptr("other")
+			_, err = e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: other})
+			must(t, err)
+			e.finish()
+			must(t, pop.Poll(ctx))
+			op, err := e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: ingressRule("allow-df")})
+			must(t, err)
+			e.finish()
+			must(t, op.Poll(ctx))
+			if _, err := e.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: "cust-proj", Firewall: "allow-df"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

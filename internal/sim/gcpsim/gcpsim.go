@@ -44,6 +44,13 @@ type Options struct {
 	Seed int64
 	// WaitCap bounds one globalOperations.wait call (Compute: 2 minutes).
 	WaitCap time.Duration
+	// NotReadyWhilePeering makes firewall mutations on a network answer
+	// 400 resourceNotReady ("The resource '…/networks/N' is not ready")
+	// while a peering operation on that network is not DONE, as Compute
+	// may (terraform-google-modules/terraform-google-kubernetes-engine#888;
+	// Google's Terraform provider retries it, magic-modules#13881). Off by
+	// default: when Compute does this is not documented.
+	NotReadyWhilePeering bool
 }
 
 // Delays are how long things take.
@@ -117,6 +124,14 @@ func (s *Sim) Deny(projectID string, permissions ...string) {
 	for _, p := range permissions {
 		s.denied[projectID][p] = true
 	}
+}
+
+// SetNotReadyWhilePeering turns Options.NotReadyWhilePeering on or off
+// on a running simulator.
+func (s *Sim) SetNotReadyWhilePeering(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.NotReadyWhilePeering = on
 }
 
 // Allow undoes Deny.

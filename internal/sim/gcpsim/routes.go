@@ -32,6 +32,7 @@ var routes = []route{
 	{"POST", seg("projects/{project}/global/networks/{network}/addPeering"), "networks.addPeering", true, (*Sim).addPeering},
 	{"POST", seg("projects/{project}/global/networks/{network}/removePeering"), "networks.removePeering", true, (*Sim).removePeering},
 	{"PATCH", seg("projects/{project}/global/networks/{network}/updatePeering"), "networks.updatePeering", true, (*Sim).updatePeering},
+	{"GET", seg("projects/{project}/global/networks/{network}/listPeeringRoutes"), "networks.listPeeringRoutes", false, (*Sim).listPeeringRoutes},
 
 	{"GET", seg("projects/{project}/global/firewalls"), "firewalls.list", false, (*Sim).listFirewalls},
 	{"POST", seg("projects/{project}/global/firewalls"), "firewalls.insert", true, (*Sim).insertFirewall},
