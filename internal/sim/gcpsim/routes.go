@@ -89,6 +89,9 @@ func match(method, path string) (*route, params) {
 
 // classify names requests for simhttp's log and fault filter.
 func classify(r *http.Request, _ []byte) (string, bool) {
+	if isBatch(r) {
+		return "batch", true
+	}
 	if rt, _ := match(r.Method, r.URL.Path); rt != nil {
 		return rt.op, rt.mutating
 	}
@@ -96,6 +99,14 @@ func classify(r *http.Request, _ []byte) (string, bool) {
 }
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
+	if isBatch(r) {
+		if err := s.authenticate(r, "batch"); err != nil {
+			writeError(w, err)
+			return
+		}
+		s.serveBatch(w, r)
+		return
+	}
 	rt, p := match(r.Method, r.URL.Path)
 	if rt == nil {
 		// Google's front end answers unknown URLs with an HTML page.
