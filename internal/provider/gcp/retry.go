@@ -63,9 +63,20 @@ func (r retryPolicy) backoff(max time.Duration) *gax.Backoff {
 type retryer struct {
 	bo       *gax.Backoff
 	attempts int
+	// A network busy with a peering operation (resourceNotReady) is
+	// waited for as ensurePeering waits for "peering operation in
+	// progress": backoff up to 5 s, for up to peeringBusyBudget.
+	busyBo    *gax.Backoff
+	busyUntil time.Time
 }
 
 func (r *retryer) Retry(err error) (time.Duration, bool) {
+	if notReady(err) {
+		if r.busyUntil.IsZero() {
+			r.busyUntil = time.Now().Add(peeringBusyBudget)
+		}
+		return r.busyBo.Pause(), time.Now().Before(r.busyUntil)
+	}
 	r.attempts++
 	var h hungError
 	if r.attempts >= maxAttempts || !(errors.As(err, &h) || transient(err)) {
@@ -88,7 +99,7 @@ func (e hungError) Unwrap() error { return e.err }
 // do runs fn through gax's retry loop with the retryer above. Mutations
 // are safe to repeat because they carry a requestId.
 func (c *Client) do(ctx context.Context, fn func(context.Context) error) error {
-	r := &retryer{bo: c.retry.backoff(c.retry.maxBackoff)}
+	r := &retryer{bo: c.retry.backoff(c.retry.maxBackoff), busyBo: c.retry.backoff(5 * time.Second)}
 	err := gax.Invoke(ctx, func(ctx context.Context, _ gax.CallSettings) error {
 		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 		defer cancel()
@@ -160,6 +171,14 @@ func peeringBusy(err error) bool {
 	var g *googleapi.Error
 	return errors.As(err, &g) && g.Code == http.StatusBadRequest &&
 		strings.Contains(g.Message, "peering operation in progress")
+}
+
+// notReady is Compute's 400 resourceNotReady ("The resource '…' is not
+// ready"): the network (or rule) is busy with another operation, often a
+// peering being added, and will be ready again by itself.
+func notReady(err error) bool {
+	var g *googleapi.Error
+	return errors.As(err, &g) && g.Code == http.StatusBadRequest && hasReason(g, "resourceNotReady")
 }
 
 func statusCode(err error) int {
