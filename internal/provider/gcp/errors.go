@@ -50,7 +50,7 @@ func transient(err error) bool {
 func busy(err error) bool {
 	var g *googleapi.Error
 	return errors.As(err, &g) && g.Code == http.StatusBadRequest &&
-		strings.Contains(g.Message, "peering operation in progress")
+		(strings.Contains(g.Message, "peering operation in progress") || hasReason(g, "resourceNotReady"))
 }
 
 func hasReason(g *googleapi.Error, reasons ...string) bool {

@@ -398,13 +398,17 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 	reqID := newRequestID()
 	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Port, want.Targets, peering.RuleDescription(cl.ConnName))
 	var op *computepb.Operation
-	err := p.c.do(ctx, func(ctx context.Context) error {
-		o, err := p.c.Firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: cl.Project, RequestId: &reqID, FirewallResource: rule})
-		if err != nil {
-			return err
-		}
-		op = o.Proto()
-		return nil
+	// The network may be busy with the peering operation this run started
+	// (resourceNotReady): wait that out as the peering does.
+	err := p.untilNotBusy(ctx, s, "creating firewall rule "+want.Name, func(ctx context.Context) (bool, error) {
+		return true, p.c.do(ctx, func(ctx context.Context) error {
+			o, err := p.c.Firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: cl.Project, RequestId: &reqID, FirewallResource: rule})
+			if err != nil {
+				return err
+			}
+			op = o.Proto()
+			return nil
+		})
 	})
 	step := fmt.Sprintf("creating firewall rule %s (compute.firewalls.create)", want.Name)
 	if statusCode(err) == 409 {

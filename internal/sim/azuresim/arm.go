@@ -51,17 +51,31 @@ func (s *Sim) writeARMError(w http.ResponseWriter, r *http.Request, e *armError)
 	writeJSON(w, e.Status, map[string]any{"error": body})
 }
 
-// Supported api-versions, per resource provider. The SDK pins are
-// armnetwork/v9 (2025-05-01), armauthorization/v2 (2022-04-01) and
-// armsubscriptions (2022-12-01); older real versions are accepted too.
+// Supported api-versions, per resource provider: the published stable
+// versions (and the previews the SDKs send) up to 2026-11-30, as the Azure
+// REST API specs and the SDKs built from them list them. The SDK pins are
+// armnetwork/v9 (2025-05-01), armauthorization/v2 (2022-04-01, 2020-10-01
+// and 2015-07-01 for some calls), armsubscriptions (2022-12-01) and
+// @azure/arm-resources (2025-04-01). Unknown versions are refused.
 var (
 	networkAPIVersions = []string{
-		"2023-04-01", "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01",
-		"2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01", "2025-01-01", "2025-05-01",
+		"2018-06-01", "2018-07-01", "2018-08-01", "2018-10-01", "2018-11-01", "2018-12-01",
+		"2019-02-01", "2019-04-01", "2019-06-01", "2019-07-01", "2019-08-01", "2019-09-01", "2019-11-01", "2019-12-01",
+		"2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01", "2020-07-01", "2020-08-01", "2020-11-01",
+		"2021-02-01", "2021-03-01", "2021-05-01", "2021-08-01",
+		"2022-01-01", "2022-05-01", "2022-07-01", "2022-09-01", "2022-11-01",
+		"2023-02-01", "2023-04-01", "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01",
+		"2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01", "2025-01-01", "2025-05-01",
 	}
-	authorizationAPIVersions = []string{"2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2022-04-01"}
+	authorizationAPIVersions = []string{
+		"2015-07-01", "2018-01-01-preview", "2020-04-01-preview", "2020-08-01-preview", "2020-10-01-preview",
+		"2020-10-01", "2022-04-01", "2022-05-01-preview",
+	}
 	subscriptionAPIVersions  = []string{"2016-06-01", "2019-06-01", "2020-01-01", "2021-01-01", "2022-01-01", "2022-12-01"}
-	resourceGroupAPIVersions = []string{"2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01", "2024-11-01"}
+	resourceGroupAPIVersions = []string{
+		"2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01",
+		"2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01",
+	}
 )
 
 // armTarget is what an ARM request path addresses.

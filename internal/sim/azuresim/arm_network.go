@@ -389,7 +389,7 @@ func validateRule(n *nsg, name string, p *ruleProperties) *armError {
 	}
 	if p.Priority < 100 || p.Priority > 4096 {
 		return netErr(http.StatusBadRequest, "SecurityRuleInvalidPriority",
-			"Security rule has invalid Priority. Value provided: %d Allowed values: 100-4096.", p.Priority)
+			"Security rule has invalid Priority. Value provided: %d Allowed range 100-4096.", p.Priority)
 	}
 	if (p.SourceAddressPrefix == "") == (len(p.SourceAddressPrefixes) == 0) {
 		return netErr(http.StatusBadRequest, "SecurityRuleInvalidAddressPrefix",
@@ -409,9 +409,11 @@ func validateRule(n *nsg, name string, p *ruleProperties) *armError {
 	}
 	for _, other := range n.rules {
 		if !eq(other.name, name) && other.props.Priority == p.Priority && other.props.Direction == p.Direction {
+			// Azure names the existing rule first, then the one being
+			// written (Azure/aks-engine#2106, starkandwayne/bucc#183).
 			return netErr(http.StatusBadRequest, "SecurityRuleConflict",
-				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction. To learn more, see aka.ms/nsgrules.",
-				name, other.name)
+				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction.",
+				other.name, name)
 		}
 	}
 	return nil

@@ -217,6 +217,9 @@ func (s *Sim) applyPeering(ctx *armCtx, who principals, local *vnet, name string
 			"Cannot create or update peering %s. Virtual networks %s and %s cannot be peered because their address spaces overlap. Overlapping address prefixes: %s",
 			id, local.id(), remote.id(), joinPrefixes(overlap))
 	}
+	if e := s.overlapsAlreadyPeered(id, local, remote); e != nil {
+		return 0, nil, e
+	}
 	useRemoteGateways := boolOr(props.UseRemoteGateways, false)
 	if useRemoteGateways && !remote.hasGateway {
 		return 0, nil, netErr(http.StatusBadRequest, "RemoteVnetHasNoGateways",
@@ -255,6 +258,38 @@ func (s *Sim) applyPeering(ctx *armCtx, who principals, local *vnet, name string
 		}
 	})
 	return status, p, nil
+}
+
+// overlapsAlreadyPeered is the hub rule: a network peered with two
+// networks whose address spaces overlap could not route to both, so a
+// peering is refused when the local network overlaps a network already
+// peered with the remote one (the documented error, seen in
+// Azure/ResourceModules#731 and microsoft/AzureTRE#1927, #4641), or the
+// remote network overlaps one already peered with the local one (the same
+// code; that wording is unverified). A peering counts whatever its state,
+// with the address space it recorded: an orphaned peering to a deleted
+// network still blocks (AzureTRE#4641).
+func (s *Sim) overlapsAlreadyPeered(id string, local, remote *vnet) *armError {
+	const msg = "Cannot create or update peering %s. Virtual networks %s and %s cannot be peered because address space of the %s virtual network overlaps with address space of virtual network %s already peered with the %s virtual network. Overlapping address prefixes: %s. For more information please refer to https://aka.ms/VnetPeeringInfo"
+	for _, q := range remote.peerings {
+		if eq(q.remoteID, local.id()) {
+			continue
+		}
+		if o := overlapping(local.prefixes, q.remoteSnapshot); len(o) > 0 {
+			return netErr(http.StatusBadRequest, "VnetAddressSpaceOverlapsWithAlreadyPeeredVnet", msg,
+				id, local.id(), remote.id(), "first", q.remoteID, "second", joinPrefixes(o))
+		}
+	}
+	for _, q := range local.peerings {
+		if eq(q.remoteID, remote.id()) {
+			continue
+		}
+		if o := overlapping(remote.prefixes, q.remoteSnapshot); len(o) > 0 {
+			return netErr(http.StatusBadRequest, "VnetAddressSpaceOverlapsWithAlreadyPeeredVnet", msg,
+				id, local.id(), remote.id(), "second", q.remoteID, "first", joinPrefixes(o))
+		}
+	}
+	return nil
 }
 
 // connect moves a freshly provisioned peering and its counterpart (the

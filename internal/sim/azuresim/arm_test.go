@@ -89,6 +89,16 @@ func TestAPIVersions(t *testing.T) {
 		{"/subscriptions?api-version=2022-12-01", 200, ""},
 		{"/subscriptions?api-version=2015-01-01", 400, "InvalidApiVersionParameter"},
 		{"/subscriptions/" + custSub + "/providers/Microsoft.Authorization/roleAssignments?api-version=2025-05-01", 400, "NoRegisteredProviderFound"},
+		// What current SDKs send: @azure/arm-resources 2025-04-01 for
+		// resource groups, older network and authorization versions.
+		{"/subscriptions/" + custSub + "/resourceGroups/" + custRG + "?api-version=2025-04-01", 200, ""},
+		{"/subscriptions/" + custSub + "/resourceGroups/" + custRG + "?api-version=2024-07-01", 200, ""},
+		{"/subscriptions/" + custSub + "/resourceGroups/" + custRG + "?api-version=2025-04-02", 400, "NoRegisteredProviderFound"},
+		{vnet + "?api-version=2018-06-01", 200, ""},
+		{vnet + "?api-version=2024-10-01", 200, ""},
+		{vnet + "?api-version=2025-06-01", 400, "NoRegisteredProviderFound"},
+		{"/subscriptions/" + custSub + "/providers/Microsoft.Authorization/roleAssignments?api-version=2020-10-01-preview", 200, ""},
+		{"/subscriptions/" + custSub + "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-02", 400, "NoRegisteredProviderFound"},
 	}
 	for _, tt := range tests {
 		resp, body := e.rawARM(e.userCred(), http.MethodGet, tt.path)
@@ -347,14 +357,17 @@ func TestNetworkSecurityGroupsAndRules(t *testing.T) {
 		t.Errorf("get rule: %v", err)
 	}
 
+	// Azure names the existing rule first.
 	_, err = rules.BeginCreateOrUpdate(ctxb, custRG, "cust-nsg", "other", rule, nil)
-	if status, code, _ := errCode(t, err); status != 400 || code != "SecurityRuleConflict" {
-		t.Errorf("same priority and direction: %d %s", status, code)
+	if status, code, msg := errCode(t, err); status != 400 || code != "SecurityRuleConflict" ||
+		!strings.Contains(msg, "Security rule allow-dragonfly conflicts with rule other. Rules cannot have the same Priority and Direction.") {
+		t.Errorf("same priority and direction: %d %s: %s", status, code, msg)
 	}
 	rule.Properties.Priority = to.Ptr[int32](5000)
 	_, err = rules.BeginCreateOrUpdate(ctxb, custRG, "cust-nsg", "other", rule, nil)
-	if status, code, _ := errCode(t, err); status != 400 || code != "SecurityRuleInvalidPriority" {
-		t.Errorf("priority out of range: %d %s", status, code)
+	if status, code, msg := errCode(t, err); status != 400 || code != "SecurityRuleInvalidPriority" ||
+		!strings.Contains(msg, "Security rule has invalid Priority. Value provided: 5000 Allowed range 100-4096.") {
+		t.Errorf("priority out of range: %d %s: %s", status, code, msg)
 	}
 }
 

@@ -12,7 +12,9 @@
 // assignments and new client secrets only take effect after a propagation
 // delay; a peering into another tenant's network needs an auxiliary token
 // for that tenant; peerings and security rules are long-running operations
-// polled through Azure-AsyncOperation. Errors use the real codes, statuses
+// polled through Azure-AsyncOperation; a network may not be peered with two
+// networks whose address spaces overlap (VnetAddressSpacesOverlap,
+// VnetAddressSpaceOverlapsWithAlreadyPeeredVnet). Errors use the real codes, statuses
 // and envelopes. It also implements simcloud.Cloud, as Dragonfly Cloud's
 // backend acting in Azure.
 //

@@ -289,3 +289,75 @@ func TestPeeringValidation(t *testing.T) {
 		t.Errorf("list: %v", page.Value)
 	}
 }
+
+// Azure refuses a peering when one network overlaps a network already
+// peered with the other (VnetAddressSpaceOverlapsWithAlreadyPeeredVnet):
+// with Dragonfly's network as the hub, a second customer network that
+// overlaps the first, and a customer network already peered with something
+// that overlaps Dragonfly's range, are both refused, from either side.
+func TestPeeringRefusedWhenOverlappingAlreadyPeeredVNet(t *testing.T) {
+	e := newEnv(t)
+	add := func(name, prefix string) string {
+		return must(e.sim.AddVNet(custSub, custRG, VNetSpec{Name: name, AddressPrefixes: []string{prefix}}))
+	}
+	hub := add("hub", "192.168.0.0/16")
+	spokeB := add("spoke-b", "10.0.128.0/17") // inside the customer VNet's 10.0.0.0/16
+	spokeC := add("spoke-c", "10.5.0.0/16")
+	legacy := add("legacy", "192.168.7.0/24") // inside the hub's range
+	peerings := must(armnetwork.NewVirtualNetworkPeeringsClient(custSub, e.userCred(), e.armOptions()))
+	create := func(vnet, name, remote string) error {
+		poller, err := peerings.BeginCreateOrUpdate(ctxb, custRG, vnet, name, peeringBody(remote), nil)
+		if err != nil {
+			return err
+		}
+		_, err = poller.PollUntilDone(ctxb, fastPoll())
+		return err
+	}
+	refused := func(err error, want string) {
+		t.Helper()
+		if err == nil {
+			t.Fatalf("want VnetAddressSpaceOverlapsWithAlreadyPeeredVnet, got success")
+		}
+		if s, c, msg := errCode(t, err); s != 400 || c != "VnetAddressSpaceOverlapsWithAlreadyPeeredVnet" || !strings.Contains(msg, want) {
+			t.Errorf("got %d %s: %s\nwant message %s", s, c, msg, want)
+		}
+	}
+	const tail = " For more information please refer to https://aka.ms/VnetPeeringInfo"
+	if err := create("hub", "to-cust", e.custV); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(custVNetName, "to-hub", hub); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second spoke overlapping the first one.
+	refused(create("spoke-b", "to-hub", hub), "Cannot create or update peering "+spokeB+"/virtualNetworkPeerings/to-hub. Virtual networks "+spokeB+" and "+hub+
+		" cannot be peered because address space of the first virtual network overlaps with address space of virtual network "+e.custV+
+		" already peered with the second virtual network. Overlapping address prefixes: 10.0.128.0/17."+tail)
+	refused(create("hub", "to-b", spokeB), "Virtual networks "+hub+" and "+spokeB+
+		" cannot be peered because address space of the second virtual network overlaps with address space of virtual network "+e.custV+
+		" already peered with the first virtual network. Overlapping address prefixes: 10.0.128.0/17."+tail)
+
+	// A spoke already peered with something overlapping the hub.
+	if err := create("spoke-c", "to-legacy", legacy); err != nil {
+		t.Fatal(err)
+	}
+	refused(create("hub", "to-c", spokeC), "Virtual networks "+hub+" and "+spokeC+
+		" cannot be peered because address space of the first virtual network overlaps with address space of virtual network "+legacy+
+		" already peered with the second virtual network. Overlapping address prefixes: 192.168.0.0/16."+tail)
+	refused(create("spoke-c", "to-hub", hub), "Virtual networks "+spokeC+" and "+hub+
+		" cannot be peered because address space of the second virtual network overlaps with address space of virtual network "+legacy+
+		" already peered with the first virtual network. Overlapping address prefixes: 192.168.0.0/16."+tail)
+	for _, p := range []struct{ vnet, name string }{{spokeB, "to-hub"}, {hub, "to-b"}, {hub, "to-c"}, {spokeC, "to-hub"}} {
+		if _, ok := e.sim.Peering(p.vnet, p.name); ok {
+			t.Errorf("a refused peering was created: %s/%s", p.vnet, p.name)
+		}
+	}
+
+	// Once the other peering is gone, the spoke may join the hub.
+	del := must(peerings.BeginDelete(ctxb, custRG, "spoke-c", "to-legacy", nil))
+	must(del.PollUntilDone(ctxb, fastPoll()))
+	if err := create("spoke-c", "to-hub", hub); err != nil {
+		t.Fatalf("after removing the overlapping peering: %v", err)
+	}
+}

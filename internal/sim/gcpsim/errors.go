@@ -122,6 +122,17 @@ func errPeeringOverlap(peerRange, localRange, localResource string) *apiError {
 			peerRange, localRange, localResource)}
 }
 
+// errPeeringOverlapActivePeer refuses a peering whose routes would overlap
+// routes one side already exchanges with another active peer. side is
+// "peer" (the new peer's range overlaps a peer of the local network) or
+// "local" (the local range overlaps a peer of the peer network). The
+// wording follows errPeeringOverlap; it is unverified.
+func errPeeringOverlapActivePeer(side, rng, otherRange, otherNetwork, otherSide string) *apiError {
+	return &apiError{code: 400, reason: "invalid", opCode: "INVALID_USAGE",
+		message: fmt.Sprintf("An IP range in the %s network (%s) overlaps with an IP range (%s) of an active peer (%s) of the %s network.",
+			side, rng, otherRange, otherNetwork, otherSide)}
+}
+
 // errBadJSON is what Google's front end answers for a body that does not
 // parse into the request message.
 func errBadJSON(detail string) *apiError {

@@ -91,7 +91,7 @@ func (s *Sim) normalizeFirewall(p *project, fw *computepb.Firewall) *apiError {
 	if ref == "" {
 		ref = "global/networks/default"
 	}
-	pj, nn, ok := parseNetworkRef(ref, p.id)
+	pj, nn, ok := parseFirewallNetwork(ref, p.id)
 	if !ok {
 		return errInvalid("resource.network", ref, "The URL is malformed.")
 	}
@@ -99,7 +99,8 @@ func (s *Sim) normalizeFirewall(p *project, fw *computepb.Firewall) *apiError {
 		return errInvalid("resource.network", ref, "Cross-project references for this resource are not allowed.")
 	}
 	if p.networks[nn] == nil {
-		return errInvalid("resource.network", ref, "The referenced network resource cannot be found.")
+		// Compute answers a missing network as a missing resource, naming it.
+		return errNotFound(networkPath(pj, nn))
 	}
 	fw.Network = proto.String(linkBase + networkPath(pj, nn))
 
@@ -247,6 +248,29 @@ func checkRule(field string, ipProtocol *string, ports []string) (string, *apiEr
 	return p, nil
 }
 
+// networkNotReady is Options.NotReadyWhilePeering: a firewall change on a
+// network that a running peering operation holds is refused.
+func (s *Sim) networkNotReady(projectID, networkRef string) *apiError {
+	if !s.opts.NotReadyWhilePeering {
+		return nil
+	}
+	pj, nn, ok := parseFirewallNetwork(networkRef, projectID)
+	if ok && s.peeringBusy(networkKey(pj, nn)) {
+		return errNotReady(networkPath(pj, nn))
+	}
+	return nil
+}
+
+// parseFirewallNetwork reads a firewall's network field: whatever
+// parseNetworkRef accepts, or a bare network name, which Compute resolves
+// in the firewall's own project.
+func parseFirewallNetwork(ref, projectID string) (string, string, bool) {
+	if nameRE.MatchString(ref) {
+		return projectID, ref, true
+	}
+	return parseNetworkRef(ref, projectID)
+}
+
 func validRange(s string) bool {
 	if _, err := netip.ParsePrefix(s); err == nil {
 		return true
@@ -337,6 +361,10 @@ func (s *Sim) insertFirewall(w http.ResponseWriter, r *http.Request, pp params) 
 		writeError(w, errForbidden("compute.networks.updatePolicy", networkPath(p.id, nn)))
 		return
 	}
+	if err := s.networkNotReady(p.id, fw.GetNetwork()); err != nil {
+		writeError(w, err)
+		return
+	}
 	name := fw.GetName()
 	path := firewallPath(p.id, name)
 	if p.firewalls[name] != nil || s.firewallBusy(p.id, name) != nil {
@@ -407,7 +435,7 @@ func (s *Sim) changeFirewall(w http.ResponseWriter, r *http.Request, pp params, 
 		return
 	}
 	if in.Network != nil {
-		pj, nn, okRef := parseNetworkRef(in.GetNetwork(), p.id)
+		pj, nn, okRef := parseFirewallNetwork(in.GetNetwork(), p.id)
 		if cpj, cnn, _ := parseNetworkRef(cur.GetNetwork(), p.id); !okRef || pj != cpj || nn != cnn {
 			writeError(w, errInvalid("resource.network", in.GetNetwork(), "The network of a firewall rule cannot be changed."))
 			return
@@ -432,6 +460,10 @@ func (s *Sim) changeFirewall(w http.ResponseWriter, r *http.Request, pp params, 
 		return
 	}
 	if err := s.normalizeFirewall(p, next); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := s.networkNotReady(p.id, next.GetNetwork()); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -473,6 +505,10 @@ func (s *Sim) deleteFirewall(w http.ResponseWriter, r *http.Request, pp params) 
 	}
 	if s.firewallBusy(p.id, cur.GetName()) != nil {
 		writeError(w, errNotReady(path))
+		return
+	}
+	if err := s.networkNotReady(p.id, cur.GetNetwork()); err != nil {
+		writeError(w, err)
 		return
 	}
 	name := cur.GetName()

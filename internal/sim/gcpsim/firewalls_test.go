@@ -2,6 +2,7 @@ package gcpsim
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,11 +104,14 @@ func TestFirewallValidation(t *testing.T) {
 		{"bad name", func(f *computepb.Firewall) { f.Name = ptr("Allow_DF") }, 400, "invalid",
 			"Invalid value for field 'resource.name': 'Allow_DF'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'"},
 		{"no name", func(f *computepb.Firewall) { f.Name = nil }, 400, "required", "Required field 'resource.name' not specified"},
-		{"missing network", func(f *computepb.Firewall) { f.Network = ptr("global/networks/ghost") }, 400, "invalid",
-			"Invalid value for field 'resource.network': 'global/networks/ghost'. The referenced network resource cannot be found."},
-		{"default network absent", func(f *computepb.Firewall) { f.Network = nil }, 400, "invalid", ""},
-		{"malformed network", func(f *computepb.Firewall) { f.Network = ptr("cust-net") }, 400, "invalid",
-			"Invalid value for field 'resource.network': 'cust-net'. The URL is malformed."},
+		{"missing network", func(f *computepb.Firewall) { f.Network = ptr("global/networks/ghost") }, 404, "notFound",
+			"The resource 'projects/cust-proj/global/networks/ghost' was not found"},
+		{"missing network by bare name", func(f *computepb.Firewall) { f.Network = ptr("ghost") }, 404, "notFound",
+			"The resource 'projects/cust-proj/global/networks/ghost' was not found"},
+		{"default network absent", func(f *computepb.Firewall) { f.Network = nil }, 404, "notFound",
+			"The resource 'projects/cust-proj/global/networks/default' was not found"},
+		{"malformed network", func(f *computepb.Firewall) { f.Network = ptr("networks/cust-net") }, 400, "invalid",
+			"Invalid value for field 'resource.network': 'networks/cust-net'. The URL is malformed."},
 		{"bad direction", func(f *computepb.Firewall) { f.Direction = ptr("IN") }, 400, "invalid", ""},
 		{"priority too high", func(f *computepb.Firewall) { f.Priority = ptr(int32(70000)) }, 400, "invalid", ""},
 		{"no rules", func(f *computepb.Firewall) { f.Allowed = nil }, 400, "required", ""},
@@ -163,4 +167,66 @@ func TestFirewallValidation(t *testing.T) {
 	e.sim.Deny("cust-proj", "compute.networks.updatePolicy")
 	_, err = e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: ingressRule("two")})
 	wantAPIError(t, err, 403, "forbidden", "Required 'compute.networks.updatePolicy' permission for 'projects/cust-proj/global/networks/cust-net'")
+}
+
+// Compute resolves a firewall's network given as a bare name, a partial
+// path or a full URL in the firewall's project, and stores the full URL.
+func TestFirewallNetworkReferenceForms(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.seedPair(t)
+	ctx := context.Background()
+	for i, ref := range []string{
+		"cust-net",
+		"global/networks/cust-net",
+		"projects/cust-proj/global/networks/cust-net",
+		"https://compute.googleapis.com/compute/v1/projects/cust-proj/global/networks/cust-net",
+	} {
+		name := fmt.Sprintf("form-%d", i)
+		fw := ingressRule(name)
+		fw.Network = ptr(ref)
+		_, err := e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: fw})
+		must(t, err)
+		got, err := e.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: "cust-proj", Firewall: name})
+		must(t, err)
+		if got.GetNetwork() != "https://www.googleapis.com/compute/v1/projects/cust-proj/global/networks/cust-net" {
+			t.Errorf("network %q stored as %q", ref, got.GetNetwork())
+		}
+	}
+}
+
+// With NotReadyWhilePeering, firewall changes on a network wait for its
+// peering operation; without it (the default) they go ahead.
+func TestFirewallNotReadyWhilePeering(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprint(on), func(t *testing.T) {
+			e := newEnv(t, Options{Delays: Delays{Operation: opDelay}, NotReadyWhilePeering: on})
+			e.seedPair(t)
+			ctx := context.Background()
+			pop, err := e.networks.AddPeering(ctx, &computepb.AddPeeringNetworkRequest{Project: "cust-proj", Network: "cust-net",
+				NetworksAddPeeringRequestResource: &computepb.NetworksAddPeeringRequest{NetworkPeering: &computepb.NetworkPeering{
+					Name: ptr("to-df"), Network: ptr("projects/df-prod/global/networks/df-net"), ExchangeSubnetRoutes: ptr(true)}}})
+			must(t, err)
+			_, err = e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: ingressRule("allow-df")})
+			if !on {
+				must(t, err)
+				return
+			}
+			wantAPIError(t, err, 400, "resourceNotReady", "The resource 'projects/cust-proj/global/networks/cust-net' is not ready")
+			// A rule on another network of the project is not held up.
+			must(t, e.sim.AddNetwork("cust-proj", NetworkSpec{Name: "other"}))
+			other := ingressRule("other-rule")
+			other.Network = ptr("other")
+			_, err = e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: other})
+			must(t, err)
+			e.finish()
+			must(t, pop.Poll(ctx))
+			op, err := e.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: "cust-proj", FirewallResource: ingressRule("allow-df")})
+			must(t, err)
+			e.finish()
+			must(t, op.Poll(ctx))
+			if _, err := e.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: "cust-proj", Firewall: "allow-df"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

@@ -1,14 +1,18 @@
 // Package gcpsim simulates the part of the Compute Engine REST API (compute/v1)
-// that dfpeer drives: networks and their peerings, firewall rules,
-// subnetworks, global operations and projects.
+// that dfpeer drives: networks, their peerings and the routes exchanged over
+// them (listPeeringRoutes), firewall rules, subnetworks, global operations,
+// projects, and the batch endpoint (/batch/compute/v1) gcloud uses for
+// --async.
 //
 // It speaks the JSON the official Go client (cloud.google.com/go/compute/apiv1
 // REST clients) sends and expects, answers with Compute's error envelope and
 // messages, and models what makes peering on GCP awkward: every mutation is
 // an Operation that only takes effect once DONE, a peering stays INACTIVE
 // until the peer network has the matching peering, only one peering
-// operation may run at a time across the two networks, and peered networks
-// may not have overlapping subnet ranges.
+// operation may run at a time across the two networks, peered networks
+// may not have overlapping subnet ranges, and a network's routes may not
+// overlap the routes either side already exchanges with its other active
+// peers.
 //
 // Time is injectable (Options.Now) and state advances lazily from it, so a
 // test with a fake clock is fully deterministic.
@@ -44,6 +48,13 @@ type Options struct {
 	Seed int64
 	// WaitCap bounds one globalOperations.wait call (Compute: 2 minutes).
 	WaitCap time.Duration
+	// NotReadyWhilePeering makes firewall mutations on a network answer
+	// 400 resourceNotReady ("The resource '…/networks/N' is not ready")
+	// while a peering operation on that network is not DONE, as Compute
+	// may (terraform-google-modules/terraform-google-kubernetes-engine#888;
+	// Google's Terraform provider retries it, magic-modules#13881). Off by
+	// default: when Compute does this is not documented.
+	NotReadyWhilePeering bool
 }
 
 // Delays are how long things take.
@@ -117,6 +128,14 @@ func (s *Sim) Deny(projectID string, permissions ...string) {
 	for _, p := range permissions {
 		s.denied[projectID][p] = true
 	}
+}
+
+// SetNotReadyWhilePeering turns Options.NotReadyWhilePeering on or off
+// on a running simulator.
+func (s *Sim) SetNotReadyWhilePeering(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.NotReadyWhilePeering = on
 }
 
 // Allow undoes Deny.

@@ -227,6 +227,9 @@ func (s *Sim) commitPeering(n *network, pe *peering, at time.Time) *apiError {
 		if err := overlap(n, peer); err != nil {
 			return err
 		}
+		if err := s.overlapViaPeers(n, peer); err != nil {
+			return err
+		}
 	}
 	n.peerings = append(n.peerings, pe)
 	s.refreshPeerings(at, networkKey(n.project, n.name))

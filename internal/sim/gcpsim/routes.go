@@ -32,6 +32,7 @@ var routes = []route{
 	{"POST", seg("projects/{project}/global/networks/{network}/addPeering"), "networks.addPeering", true, (*Sim).addPeering},
 	{"POST", seg("projects/{project}/global/networks/{network}/removePeering"), "networks.removePeering", true, (*Sim).removePeering},
 	{"PATCH", seg("projects/{project}/global/networks/{network}/updatePeering"), "networks.updatePeering", true, (*Sim).updatePeering},
+	{"GET", seg("projects/{project}/global/networks/{network}/listPeeringRoutes"), "networks.listPeeringRoutes", false, (*Sim).listPeeringRoutes},
 
 	{"GET", seg("projects/{project}/global/firewalls"), "firewalls.list", false, (*Sim).listFirewalls},
 	{"POST", seg("projects/{project}/global/firewalls"), "firewalls.insert", true, (*Sim).insertFirewall},
@@ -88,6 +89,9 @@ func match(method, path string) (*route, params) {
 
 // classify names requests for simhttp's log and fault filter.
 func classify(r *http.Request, _ []byte) (string, bool) {
+	if isBatch(r) {
+		return "batch", true
+	}
 	if rt, _ := match(r.Method, r.URL.Path); rt != nil {
 		return rt.op, rt.mutating
 	}
@@ -95,6 +99,14 @@ func classify(r *http.Request, _ []byte) (string, bool) {
 }
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
+	if isBatch(r) {
+		if err := s.authenticate(r, "batch"); err != nil {
+			writeError(w, err)
+			return
+		}
+		s.serveBatch(w, r)
+		return
+	}
 	rt, p := match(r.Method, r.URL.Path)
 	if rt == nil {
 		// Google's front end answers unknown URLs with an HTML page.

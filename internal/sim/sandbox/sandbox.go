@@ -183,6 +183,8 @@ func Start(opts Options) (*Sandbox, error) {
 	mux.Handle("/aws/", http.StripPrefix("/aws", sb.AWS.Handler()))
 	mux.Handle("/aws", http.StripPrefix("/aws", sb.AWS.Handler()))
 	mux.Handle("/compute/", sb.GCP.Handler())
+	// gcloud sends --async mutations through Compute's batch endpoint.
+	mux.Handle("/batch/", sb.GCP.Handler())
 
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
