@@ -35,7 +35,7 @@ const (
 	KindServicePrincipal Kind = "service_principal" // Azure: the application's and Dragonfly's principals
 	KindRoleDefinition   Kind = "role_definition"   // Azure: dfcloud-peering-role
 	KindRoleAssignment   Kind = "role_assignment"   // Azure: the two assignments on the VNet
-	KindSecret           Kind = "secret"            // Azure: the temporary client secret
+	KindClientSecret     Kind = "client_secret"     // Azure: the temporary client secret
 )
 
 // Found is how observation classified a resource against what the

@@ -130,9 +130,7 @@ func dragonflyChecks(conn *dfcloud.Connection, o StatusOptions) []Check {
 	case dfcloud.ConnectionFailed, dfcloud.ConnectionIrrecoverable:
 		c.Status = Fail
 		c.Message = fmt.Sprintf("%s%s; a connection in this state cannot be repaired in place", conn.Status, detail)
-		if o.Repair != "" {
-			c.Fix = o.Repair + " --recreate"
-		}
+		c.Fix = fmt.Sprintf("dfpeer connections delete %s --wait, then %s", conn.ConnectionID, o.Repair)
 	default:
 		c.Status, c.Message = Fail, string(conn.Status)+detail
 	}

@@ -17,7 +17,7 @@ func NewCmdAWS(f *cmdutil.Factory) *cobra.Command {
 		Use:   "aws <command>",
 		Short: "Peer a Dragonfly Cloud network with an AWS VPC",
 	}
-	cmd.AddCommand(NewCmdConnect(f, nil), newCmdPermissions(f))
+	cmd.AddCommand(NewCmdConnect(f, nil), NewCmdStatus(f, nil), NewCmdDisconnect(f, nil), newCmdPermissions(f))
 	return cmd
 }
 

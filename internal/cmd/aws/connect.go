@@ -68,7 +68,14 @@ var (
 
 // NewCmdConnect returns `dfpeer aws connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbConnect, runF)
+}
+
+// newCmd builds connect, status or disconnect: the same flags find the
+// connection; connect also takes where to route and what to open.
+func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
 	opts := &ConnectOptions{Factory: f, Cloud: newSDKCloud}
+	opts.Common.Verb = verb
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: "Peer a Dragonfly Cloud network with an AWS VPC, end to end",
@@ -118,6 +125,10 @@ AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_STS are honoured.
 	fl.StringVar(&opts.Profile, "profile", "", "AWS shared-config profile (default: AWS_PROFILE or default)")
 	fl.StringVar(&opts.AccountID, "account-id", "", "acceptor AWS account (default: the credentials' account; must match it)")
 	fl.StringVar(&opts.VPCID, "vpc-id", "", "your VPC to peer, e.g. vpc-0a1b2c3d4e5f60001")
+	if verb != connectcmd.VerbConnect {
+		verbText(cmd, verb)
+		return cmd
+	}
 	fl.StringArrayVar(&opts.RouteTables, "route-table", nil, "route table to add the route to; repeatable (default: the VPC's main and explicitly associated tables)")
 	fl.StringArrayVar(&opts.SecurityGroups, "security-group", nil, "security group to open --port in; repeatable (default: the VPC's default group)")
 	return cmd
@@ -148,10 +159,10 @@ func (o *ConnectOptions) validate() error {
 	if o.Region != "" && !regionRE.MatchString(o.Region) {
 		return cmdutil.FlagErrorf("invalid value %q for --region: want an AWS region such as us-east-1", o.Region)
 	}
-	if err := connectcmd.RequireFlag(o.Network, "--network", canPrompt); err != nil {
+	if err := o.Common.RequireFlag(o.Network, "--network", canPrompt); err != nil {
 		return err
 	}
-	return connectcmd.RequireFlag(o.VPCID, "--vpc-id", canPrompt)
+	return o.Common.RequireFlag(o.VPCID, "--vpc-id", canPrompt)
 }
 
 func connectRun(ctx context.Context, o *ConnectOptions) error {
@@ -161,6 +172,14 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	api, err := f.DFCloud()
 	if err != nil {
 		return err
+	}
+	if o.ConnectionID != "" {
+		conn, net, err := connectcmd.FromConnection(ctx, api, o.ConnectionID, "aws")
+		if err != nil {
+			return err
+		}
+		peer := conn.Config.Peer
+		o.Network, o.Name, o.VPCID, o.AccountID, o.Region = net.NetworkID, conn.Config.Name, peer.VPCID, peer.AccountID, peer.Region
 	}
 	net, err := connectcmd.ChooseNetwork(ctx, api, f.Prompter(), o.Network, "aws")
 	if err != nil {
@@ -183,23 +202,26 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	if canPrompt {
+	connecting := o.Verb == connectcmd.VerbConnect
+	if canPrompt && connecting {
 		if err := o.askTargets(ctx, client, f.Prompter()); err != nil {
 			return err
 		}
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt, o.Name, connectcmd.DefaultName(vpcName, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting, o.Name, connectcmd.DefaultName(vpcName, net.Name))
 	if err != nil {
 		return err
 	}
 
 	prov := client.Provider(awsprov.Inputs{
 		AccountID: o.AccountID, VPCID: o.VPCID, RouteTables: o.RouteTables, SecurityGroups: o.SecurityGroups,
-		Port: o.Port, ConnectionName: name,
+		Port: o.Port, ConnectionName: name, Teardown: o.Verb == connectcmd.VerbDisconnect,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
+		Repair: connectcmd.CommandLine([]string{"aws", "connect"}, "--network", net.Name, "--vpc-id", o.VPCID,
+			"--region", o.Region, "--profile", o.Profile, "--name", name),
 	}
 	return run.Execute(ctx)
 }

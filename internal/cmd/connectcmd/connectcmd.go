@@ -22,22 +22,48 @@ import (
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
-// Common are the flags every connect command has.
+// Verb is what a <cloud> command does with the connection: the three
+// commands find it the same way and differ in what they do then.
+type Verb string
+
+const (
+	VerbConnect    Verb = "connect"
+	VerbStatus     Verb = "status"
+	VerbDisconnect Verb = "disconnect"
+)
+
+// Common are the flags every connect, status and disconnect command has.
 type Common struct {
+	Verb    Verb
 	Network string
 	Name    string
 	Port    int
 	DryRun  bool
 	NoWait  bool
+	// ConnectionID (--connection) finds the connection by ID; the
+	// network and the cloud side are then read from its configuration.
+	ConnectionID string
 }
 
-// AddFlags declares the common flags.
+// AddFlags declares the common flags of c.Verb (connect when unset).
 func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
+	if c.Verb == "" {
+		c.Verb = VerbConnect
+	}
 	fs.StringVar(&c.Network, "network", "", fmt.Sprintf("Dragonfly Cloud network, by ID or name (an active %s network)", provider))
 	fs.StringVar(&c.Name, "name", "", "connection name, unique in the network (default: derived from your VPC and the network)")
 	fs.IntVar(&c.Port, "port", 6379, "datastore port to open from the Dragonfly network")
-	fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
-	fs.BoolVar(&c.NoWait, "no-wait", false, "stop once your side is done, without waiting for the connection to become active")
+	switch c.Verb {
+	case VerbConnect:
+		fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
+		fs.BoolVar(&c.NoWait, "no-wait", false, "stop once your side is done, without waiting for the connection to become active")
+	case VerbDisconnect:
+		fs.StringVar(&c.ConnectionID, "connection", "", "the connection's ID (instead of --network, --name and your VPC's flags)")
+		fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be removed and exit without changing anything")
+		fs.BoolVar(&c.NoWait, "no-wait", false, "stop once the connection's deletion is requested, without waiting for it to be deleted")
+	case VerbStatus:
+		fs.StringVar(&c.ConnectionID, "connection", "", "the connection's ID (instead of --network, --name and your VPC's flags)")
+	}
 }
 
 // Validate checks the common flags' values: before any API call.
@@ -50,10 +76,22 @@ func (c *Common) Validate(canPrompt, yes bool) error {
 			return cmdutil.FlagErrorf("invalid value %q for --name: %v", c.Name, err)
 		}
 	}
-	if !canPrompt && !yes && !c.DryRun {
+	if c.ConnectionID != "" && strings.TrimSpace(c.ConnectionID) == "" {
+		return cmdutil.FlagErrorf("--connection is blank: give a connection ID (see 'dfpeer connections list')")
+	}
+	if !canPrompt && !yes && !c.DryRun && c.Verb != VerbStatus {
 		return cmdutil.FlagErrorf("--yes is required when not running interactively (or --dry-run to only print the plan)")
 	}
 	return nil
+}
+
+// RequireFlag fails a non-interactive run that lacks a value, naming the
+// flag.
+func (c *Common) RequireFlag(value, flag string, canPrompt bool) error {
+	if c.ConnectionID != "" {
+		return nil // read from the connection
+	}
+	return RequireFlag(value, flag, canPrompt)
 }
 
 // RequireFlag fails a non-interactive run that lacks a value, naming the
@@ -159,11 +197,82 @@ type Run struct {
 	Network  *dfcloud.Network
 	Name     string
 	Common   Common
+	// Repair is the connect command line that fixes what status finds.
+	Repair string
 }
 
-// Execute plans, shows the plan, and (unless --dry-run, or declined)
-// applies it, then prints the summary.
+// ConnectionReader is what FromConnection needs of the Dragonfly client.
+type ConnectionReader interface {
+	GetConnection(ctx context.Context, id string) (*dfcloud.Connection, error)
+	GetNetwork(ctx context.Context, id string) (*dfcloud.Network, error)
+}
+
+// FromConnection reads the connection --connection names and its network,
+// refusing one of another cloud; the command fills its own flags from the
+// connection's peer.
+func FromConnection(ctx context.Context, api ConnectionReader, id, provider string) (*dfcloud.Connection, *dfcloud.Network, error) {
+	id = strings.TrimSpace(id)
+	conn, err := api.GetConnection(ctx, id)
+	if dfcloud.IsNotFound(err) || (err == nil && conn.Status == dfcloud.ConnectionDeleted) {
+		return nil, nil, cmdutil.InputErrorf("--connection %s: no such connection (see 'dfpeer connections list')", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	net, err := api.GetNetwork(ctx, conn.Config.NetworkID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading network %s of connection %s: %w", conn.Config.NetworkID, id, err)
+	}
+	if net.Location.Provider != provider {
+		return nil, nil, cmdutil.InputErrorf("--connection %s: it peers network %s on %s, not %s; use 'dfpeer %s …'",
+			id, net.Name, net.Location.Provider, provider, net.Location.Provider)
+	}
+	return conn, net, nil
+}
+
+// CommandLine spells a dfpeer command with its flags, leaving out empty
+// values and quoting what a shell would split: the repair status offers.
+func CommandLine(words []string, flags ...string) string {
+	parts := append([]string{"dfpeer"}, words...)
+	for i := 0; i+1 < len(flags); i += 2 {
+		if v := flags[i+1]; v != "" {
+			parts = append(parts, flags[i], shellQuote(v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Execute does the command's verb: connect (plan, confirm, apply), status
+// or disconnect.
 func (r *Run) Execute(ctx context.Context) error {
+	switch r.Common.Verb {
+	case VerbStatus:
+		return (&Status{IO: r.IO, JSON: r.JSON, API: r.API, Provider: r.Provider, Network: r.Network,
+			Name: r.Name, NameGiven: r.Common.Name != "", Repair: r.Repair}).Execute(ctx)
+	case VerbDisconnect:
+		api, ok := r.API.(peering.RemovalAPI)
+		if !ok {
+			return fmt.Errorf("disconnect: the Dragonfly client cannot delete connections")
+		}
+		return (&Disconnect{IO: r.IO, JSON: r.JSON, Yes: r.Yes, DryRun: r.Common.DryRun, NoWait: r.Common.NoWait,
+			Timeout: r.Timeout, Poll: r.Poll, Prompter: r.Prompter, API: api, Provider: r.Provider, Network: r.Network,
+			Name: r.Name, NameGiven: r.Common.Name != ""}).Execute(ctx)
+	}
+	return r.connect(ctx)
+}
+
+// connect plans, shows the plan, and (unless --dry-run, or declined)
+// applies it, then prints the summary.
+func (r *Run) connect(ctx context.Context) error {
 	ios := r.IO
 	opts := peering.Options{
 		API: r.API, Provider: r.Provider, Network: r.Network, Name: r.Name, NameGiven: r.Common.Name != "",
