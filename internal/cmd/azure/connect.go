@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/dragonflydb/dfpeer/internal/peering"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -216,7 +215,7 @@ func connectRun(ctx context.Context, o *ConnectOptions, appNameGiven bool) error
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
-		Prompter: f.Prompter, API: api, Provider: peering.FromLegacy(prov), Network: net, Name: name, Common: o.Common,
+		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 	}
 	return run.Execute(ctx)
 }
