@@ -1,11 +1,14 @@
 // Package azure is the Azure side of dfpeer: it signs in, discovers
-// subscriptions and virtual networks for the prompts, checks everything
-// before any change, and performs the console guide's steps — the
-// multi-tenant application and its service principal, Dragonfly Cloud's
-// service principal, the roles, the cross-tenant VNet peering and the NSG
-// rules — each check-then-act. It is the only package that imports the
+// subscriptions and virtual networks for the prompts, observes everything
+// before any change (Observe), and performs the console guide's steps —
+// the multi-tenant application and its service principal, Dragonfly
+// Cloud's service principal, the roles, the temporary client secret, the
+// cross-tenant VNet peering and the NSG rules — each check-then-act
+// (Ensure), or takes down what it made (Remove). One file per resource
+// kind: identity.go, roles.go, secret.go, peering.go, firewall.go. It is the only package that imports the
 // Azure SDK; Microsoft Graph is reached through a small typed client on
-// azcore's pipeline (graph.go) rather than msgraph-sdk-go.
+// azcore's pipeline (Graph, in this file; its calls live with the
+// resources they touch) rather than msgraph-sdk-go.
 package azure
 
 import (

@@ -71,7 +71,7 @@ func (p *Provider) observeSecret(cl *resolved, needSecret bool) secretChanges {
 	}
 	if needSecret {
 		out.Temporary = &peering.Change{Action: peering.Create, Kind: KindClientSecret, Target: tenant, Found: peering.Absent, Phase: peering.AfterInactive,
-			Title:  "Temporary client secret of " + cl.appName + " removed",
+			Title:  "Temporary client secret of " + cl.appName,
 			Detail: fmt.Sprintf("temporary client secret of %s, to peer as it in both tenants: expires within %s, removed when done, never shown", cl.appName, tempSecretLifetimeText)}
 	}
 	out.manage = cl.app != nil && (needSecret || out.leftovers > 0)
@@ -89,9 +89,9 @@ func (p *Provider) ensureSecret(ctx context.Context, cl *resolved, c peering.Cha
 		return fmt.Sprintf("removed %d client secret(s) left by an interrupted run", n), nil
 	}
 	if n > 0 {
-		return fmt.Sprintf("removed %d", n), nil
+		return fmt.Sprintf("removed %d left behind", n), nil
 	}
-	return "none left", nil
+	return "removed after use", nil
 }
 
 // removeSecret removes every temporary secret of the application.
