@@ -308,6 +308,17 @@ func (c *Client) sub(id string) (*subClients, error) {
 	return s, nil
 }
 
+// child parses the ID of a VNet's peering or an NSG's rule into its
+// subscription's clients, resource group, parent and name.
+func (c *Client) child(resourceID string) (sc *subClients, rg, parent, name string, err error) {
+	id, err := arm.ParseResourceID(resourceID)
+	if err != nil || id.Parent == nil {
+		return nil, "", "", "", fmt.Errorf("resource ID %q is not a child resource: %v", resourceID, err)
+	}
+	sc, err = c.sub(id.SubscriptionID)
+	return sc, id.ResourceGroupName, id.Parent.Name, id.Name, err
+}
+
 // appCredential signs in as an application with a client secret, at the
 // same authority as the user, allowed to get tokens in extra tenants.
 func (c *Client) appCredential(tenantID, appID, secret string, extraTenants ...string) (azcore.TokenCredential, error) {

@@ -195,3 +195,15 @@ func alreadyExists(err error, codes ...string) bool {
 	}
 	return status == http.StatusConflict
 }
+
+// deleted reports a delete's outcome: removed, or already gone (404) —
+// removing what is gone is not an error.
+func deleted(what string, err error) (string, error) {
+	switch {
+	case err == nil:
+		return "removed", nil
+	case isNotFound(err):
+		return "already gone", nil
+	}
+	return "", classify("removing "+what, err)
+}

@@ -467,12 +467,7 @@ func (p *Provider) removeFirewall(ctx context.Context, cl *resolved, c peering.C
 	if c.ID == "" {
 		return "nothing of dfpeer's", nil
 	}
-	id, err := arm.ParseResourceID(c.ID)
-	if err != nil {
-		return "", fmt.Errorf("rule ID %q: %w", c.ID, err)
-	}
-	rg, nsg, name := id.ResourceGroupName, id.Parent.Name, id.Name
-	sc, err := p.c.sub(id.SubscriptionID)
+	sc, rg, nsg, name, err := p.c.child(c.ID)
 	if err != nil {
 		return "", err
 	}
@@ -488,14 +483,8 @@ func (p *Provider) removeFirewall(ctx context.Context, cl *resolved, c peering.C
 		return fmt.Sprintf("kept: rule %s is not dfpeer's for connection %s (description %q)", name, cl.connName, r.Description), nil
 	}
 	poller, err := sc.rules.BeginDelete(ctx, rg, nsg, name, nil)
-	if err != nil {
-		if isNotFound(err) {
-			return "already gone", nil
-		}
-		return "", classify("removing rule "+name+" from "+nsg, err)
+	if err == nil {
+		_, err = pollUntilDone(ctx, p.c, poller, "rule "+name+" to be deleted")
 	}
-	if _, err := pollUntilDone(ctx, p.c, poller, "rule "+name+" to be deleted"); err != nil {
-		return "", classify("removing rule "+name+" from "+nsg, err)
-	}
-	return "removed", nil
+	return deleted("rule "+name+" from "+nsg, err)
 }

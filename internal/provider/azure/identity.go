@@ -246,13 +246,7 @@ func (p *Provider) removeApplication(ctx context.Context, cl *resolved, c peerin
 	if id == "" {
 		return "already gone", nil
 	}
-	if err := p.c.Graph.DeleteApplication(ctx, id); err != nil {
-		if isNotFound(err) {
-			return "already gone", nil
-		}
-		return "", classify("deleting application "+id, err)
-	}
-	return "removed", nil
+	return deleted("application "+id, p.c.Graph.DeleteApplication(ctx, id))
 }
 
 // removeServicePrincipal deletes the application's service principal;
@@ -269,13 +263,7 @@ func (p *Provider) removeServicePrincipal(ctx context.Context, cl *resolved, c p
 	if id == "" {
 		return "already gone", nil
 	}
-	if err := p.c.Graph.DeleteServicePrincipal(ctx, id); err != nil {
-		if isNotFound(err) {
-			return "already gone", nil
-		}
-		return "", classify("deleting service principal "+id, err)
-	}
-	return "removed", nil
+	return deleted("service principal "+id, p.c.Graph.DeleteServicePrincipal(ctx, id))
 }
 
 // Microsoft Graph calls on applications and service principals.

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
@@ -101,12 +100,17 @@ func (p *Provider) currentPeering(ctx context.Context, cl *resolved) (*Peering, 
 	if err != nil {
 		return nil, err
 	}
-	resp, err := sc.peerings.Get(ctx, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName, nil)
+	return getPeering(ctx, sc, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName)
+}
+
+// getPeering reads one peering of a VNet; nil when there is none.
+func getPeering(ctx context.Context, sc *subClients, rg, vnet, name string) (*Peering, error) {
+	resp, err := sc.peerings.Get(ctx, rg, vnet, name, nil)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
 		}
-		return nil, classify("reading peering "+cl.peeringName, err)
+		return nil, classify("reading peering "+name, err)
 	}
 	pe := toPeering(&resp.VirtualNetworkPeering)
 	return &pe, nil
@@ -178,26 +182,11 @@ func (p *Provider) peerAs(ctx context.Context, s *peering.State, cl *resolved, c
 // Dragonfly peer again while it exists), or on disconnect. A peering to
 // another VNet is never touched.
 func (p *Provider) removePeering(ctx context.Context, s *peering.State, cl *resolved, c peering.Change) (string, error) {
-	id, err := arm.ParseResourceID(c.ID)
-	if err != nil {
-		return "", fmt.Errorf("peering ID %q: %w", c.ID, err)
-	}
-	rg, vnetName, name := id.ResourceGroupName, id.Parent.Name, id.Name
-	sc, err := p.c.sub(id.SubscriptionID)
+	sc, rg, vnetName, name, err := p.c.child(c.ID)
 	if err != nil {
 		return "", err
 	}
-	get := func(ctx context.Context) (*Peering, error) {
-		resp, err := sc.peerings.Get(ctx, rg, vnetName, name, nil)
-		if err != nil {
-			if isNotFound(err) {
-				return nil, nil
-			}
-			return nil, classify("reading peering "+name, err)
-		}
-		pe := toPeering(&resp.VirtualNetworkPeering)
-		return &pe, nil
-	}
+	get := func(ctx context.Context) (*Peering, error) { return getPeering(ctx, sc, rg, vnetName, name) }
 	cur, err := get(ctx)
 	if err != nil {
 		return "", err

@@ -412,16 +412,10 @@ func (p *Provider) removeRoleAssignment(ctx context.Context, cl *resolved, c pee
 		return "", err
 	}
 	resp, err := sc.assignments.DeleteByID(ctx, c.ID, nil)
-	if err != nil {
-		if isNotFound(err) {
-			return "already gone", nil
-		}
-		return "", classify("removing role assignment "+lastSegment(c.ID), err)
+	if err == nil && resp.ID == nil {
+		return "already gone", nil // 204: ARM had none
 	}
-	if resp.ID == nil {
-		return "already gone", nil
-	}
-	return "removed", nil
+	return deleted("role assignment "+lastSegment(c.ID), err)
 }
 
 // removeRoleDefinition deletes the custom role when nothing in the
@@ -466,11 +460,6 @@ func (p *Provider) removeRoleDefinition(ctx context.Context, cl *resolved, c pee
 	if n > 0 {
 		return fmt.Sprintf("kept: still assigned (%d assignment(s))", n), nil
 	}
-	if _, err := sc.roleDefs.Delete(ctx, subScope, guid, nil); err != nil {
-		if isNotFound(err) {
-			return "already gone", nil
-		}
-		return "", classify("removing role "+CustomRoleName, err)
-	}
-	return "removed", nil
+	_, err = sc.roleDefs.Delete(ctx, subScope, guid, nil)
+	return deleted("role "+CustomRoleName, err)
 }
