@@ -173,3 +173,71 @@ func TestRemoveEveryChangeAfterConnect(t *testing.T) {
 		t.Error("removing what is gone changed the simulators")
 	}
 }
+
+// An assignment that gives the application Network Contributor but that
+// dfpeer did not make (on the resource group, by someone else) is
+// classified not ours, and Remove leaves it.
+func TestRemoveKeepsAnAssignmentNotOurs(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	if code := e.Run(args("-o", "json")...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	res := decode(t, e.Out.Bytes())
+	api, err := e.F.DFCloud()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	net, err := api.GetNetwork(ctx, res.NetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := provider(t, e, res.Name)
+	networkContributorOf := func(obs *peering.Observation) peering.Change {
+		for _, c := range obs.Changes {
+			if c.Kind == peering.KindRoleAssignment && strings.HasPrefix(c.Detail, "Network Contributor") {
+				return c
+			}
+		}
+		t.Fatal("no Network Contributor change")
+		return peering.Change{}
+	}
+	obs := observe(t, p, net, res.Name, nil)
+	ours := networkContributorOf(obs)
+	if ours.Found != peering.AsWanted {
+		t.Fatalf("dfpeer's own assignment: %+v", ours)
+	}
+	st := &peering.State{Network: net, Report: quiet{}, Cloud: obs.Cloud, Result: &peering.Result{Name: res.Name}}
+	if note, err := p.Remove(ctx, st, ours); err != nil || note != "removed" {
+		t.Fatalf("remove ours: %q %v", note, err)
+	}
+	sp := azSnapshot(t, e).spOf(sandbox.AzureTenantID, appIDOf(t, e))
+	rg := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG
+	if _, err := e.SB.Azure.AssignRole(rg, sp, "Network Contributor"); err != nil {
+		t.Fatal(err)
+	}
+	obs = observe(t, p, net, res.Name, nil)
+	theirs := networkContributorOf(obs)
+	if theirs.Found != peering.NotOurs || theirs.Action != peering.Unchanged || !strings.Contains(theirs.Reason, "granted on "+rg) {
+		t.Fatalf("someone else's assignment: %+v", theirs)
+	}
+	before := state(e)
+	st.Cloud = obs.Cloud
+	if note, err := p.Remove(ctx, st, theirs); err != nil || !strings.HasPrefix(note, "kept") {
+		t.Errorf("remove theirs: %q %v", note, err)
+	}
+	if string(state(e)) != string(before) {
+		t.Error("Remove changed the simulators for an assignment that is not dfpeer's")
+	}
+}
+
+func appIDOf(t *testing.T, e *cmdtest.Env) string {
+	t.Helper()
+	for _, a := range azSnapshot(t, e).Applications {
+		if a.DisplayName == appName {
+			return a.AppID
+		}
+	}
+	t.Fatal("no application")
+	return ""
+}
