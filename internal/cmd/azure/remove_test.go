@@ -34,6 +34,29 @@ func provider(t *testing.T, e *cmdtest.Env, name string) *azprov.Provider {
 		AppName: appName, Port: 6379, ConnectionName: name, Timeout: time.Minute})
 }
 
+// connect runs `dfpeer azure connect` in the sandbox and returns its
+// result, the network and the connection.
+func connect(t *testing.T, e *cmdtest.Env) (peering.Result, *dfcloud.Network, *dfcloud.Connection) {
+	t.Helper()
+	if code := e.Run(args("-o", "json")...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	res := decode(t, e.Out.Bytes())
+	api, err := e.F.DFCloud()
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := api.GetNetwork(context.Background(), res.NetworkID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := api.GetConnection(context.Background(), res.ConnectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, net, conn
+}
+
 func observe(t *testing.T, p *azprov.Provider, net *dfcloud.Network, name string, existing *dfcloud.Connection) *peering.Observation {
 	t.Helper()
 	ctx := context.Background()
@@ -60,23 +83,8 @@ func TestRemoveEveryChangeAfterConnect(t *testing.T) {
 		SourceAddressPrefix: demoCIDR, SourcePortRange: "*", DestinationAddressPrefix: "*", DestinationPortRange: "6379", Description: "team rule"}); err != nil {
 		t.Fatal(err)
 	}
-	if code := e.Run(args("-o", "json")...); code != 0 {
-		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
-	}
-	res := decode(t, e.Out.Bytes())
-	api, err := e.F.DFCloud()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	net, err := api.GetNetwork(ctx, res.NetworkID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := api.GetConnection(ctx, res.ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, net, conn := connect(t, e)
 	p := provider(t, e, res.Name)
 	obs := observe(t, p, net, res.Name, conn)
 
@@ -179,19 +187,8 @@ func TestRemoveEveryChangeAfterConnect(t *testing.T) {
 // classified not ours, and Remove leaves it.
 func TestRemoveKeepsAnAssignmentNotOurs(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
-	if code := e.Run(args("-o", "json")...); code != 0 {
-		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
-	}
-	res := decode(t, e.Out.Bytes())
-	api, err := e.F.DFCloud()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	net, err := api.GetNetwork(ctx, res.NetworkID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, net, _ := connect(t, e)
 	p := provider(t, e, res.Name)
 	networkContributorOf := func(obs *peering.Observation) peering.Change {
 		for _, c := range obs.Changes {
