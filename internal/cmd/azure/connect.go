@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/dragonflydb/dfpeer/internal/peering"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	azprov "github.com/dragonflydb/dfpeer/internal/provider/azure"
 )
@@ -30,7 +30,37 @@ type ConnectOptions struct {
 	VNet              string
 	Region            string
 	AppName           string
+	AppNameGiven      bool // --app-name was given (otherwise it is derived from the VNet)
 	UseRemoteGateways bool
+
+	// Azure signs in and returns what connect needs of Azure; NewCmdConnect
+	// sets the real one (azprov.NewClient), tests a fake.
+	Azure func(ctx context.Context, cfg azprov.Config) (Azure, error)
+}
+
+// Azure is what connect needs of Azure: the subscriptions and VNets the
+// prompts offer, and the provider that plans and applies the changes.
+type Azure interface {
+	Subscriptions(ctx context.Context) ([]azprov.Subscription, error)
+	VNets(ctx context.Context, subscription, rg string) ([]azprov.VNet, error)
+	GetVNet(ctx context.Context, subscription, rg, name string) (*azprov.VNet, error)
+	Provider(in azprov.Inputs) peering.Provider
+}
+
+// signedIn is the real Azure: a signed-in client.
+type signedIn struct{ *azprov.Client }
+
+func (s signedIn) Provider(in azprov.Inputs) peering.Provider {
+	return azprov.NewProvider(s.Client, in)
+}
+
+// SignIn is ConnectOptions.Azure's real value.
+func SignIn(ctx context.Context, cfg azprov.Config) (Azure, error) {
+	c, err := azprov.NewClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return signedIn{c}, nil
 }
 
 var (
@@ -49,7 +79,7 @@ const maxAppName = 120
 
 // NewCmdConnect returns `dfpeer azure connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	opts := &ConnectOptions{Factory: f}
+	opts := &ConnectOptions{Factory: f, Azure: SignIn}
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: "Peer a Dragonfly Cloud network with an Azure VNet, end to end",
@@ -93,13 +123,14 @@ sovereign cloud (as for the Azure CLI); AZURE_AUTHORITY_HOST is honoured.
   dfpeer azure connect --network prod --vnet app-vnet --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.validate(cmd.Flags().Changed("app-name")); err != nil {
+			opts.AppNameGiven = cmd.Flags().Changed("app-name")
+			if err := opts.validate(); err != nil {
 				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return connectRun(cmd.Context(), opts, cmd.Flags().Changed("app-name"))
+			return ConnectRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -113,7 +144,7 @@ sovereign cloud (as for the Azure CLI); AZURE_AUTHORITY_HOST is honoured.
 	return cmd
 }
 
-func (o *ConnectOptions) validate(appNameGiven bool) error {
+func (o *ConnectOptions) validate() error {
 	f := o.Factory
 	canPrompt := f.IOStreams.CanPrompt()
 	if err := o.Common.Validate(canPrompt, f.Globals.Yes); err != nil {
@@ -131,7 +162,7 @@ func (o *ConnectOptions) validate(appNameGiven bool) error {
 	if o.Region != "" && !regionRE.MatchString(o.Region) {
 		return cmdutil.FlagErrorf("invalid value %q for --region: want an Azure region name such as eastus or westeurope", o.Region)
 	}
-	if appNameGiven {
+	if o.AppNameGiven {
 		if err := validateAppName(o.AppName); err != nil {
 			return cmdutil.FlagErrorf("invalid value %q for --app-name: %v", o.AppName, err)
 		}
@@ -158,7 +189,9 @@ func validateAppName(name string) error {
 // given: one application per peered VNet.
 func DefaultAppName(vnet string) string { return "dfpeer-" + vnet }
 
-func connectRun(ctx context.Context, o *ConnectOptions, appNameGiven bool) error {
+// ConnectRun is `dfpeer azure connect` once its flags are parsed and
+// checked.
+func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	f := o.Factory
 	ios := f.IOStreams
 	canPrompt := ios.CanPrompt()
@@ -183,7 +216,7 @@ func connectRun(ctx context.Context, o *ConnectOptions, appNameGiven bool) error
 	if ep != nil {
 		cfg.Sandbox = ep.Azure
 	}
-	client, err := azprov.NewClient(ctx, cfg)
+	client, err := o.Azure(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -201,7 +234,7 @@ func connectRun(ctx context.Context, o *ConnectOptions, appNameGiven bool) error
 	if o.Region == "" && vnet != nil {
 		o.Region = strings.ToLower(strings.ReplaceAll(vnet.Location, " ", ""))
 	}
-	if !appNameGiven {
+	if !o.AppNameGiven {
 		o.AppName = DefaultAppName(o.VNet)
 	}
 	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt, o.Name, connectcmd.DefaultName(o.VNet, net.Name))
@@ -209,14 +242,14 @@ func connectRun(ctx context.Context, o *ConnectOptions, appNameGiven bool) error
 		return err
 	}
 
-	prov := azprov.NewProvider(client, azprov.Inputs{
+	prov := client.Provider(azprov.Inputs{
 		SubscriptionID: o.Subscription, ResourceGroup: o.ResourceGroup, VNet: o.VNet, Region: o.Region,
-		AppName: o.AppName, AppNameGiven: appNameGiven, UseRemoteGateways: o.UseRemoteGateways,
+		AppName: o.AppName, AppNameGiven: o.AppNameGiven, UseRemoteGateways: o.UseRemoteGateways,
 		Port: o.Port, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
-		Prompter: f.Prompter, API: api, Provider: peering.FromLegacy(prov), Network: net, Name: name, Common: o.Common,
+		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 	}
 	return run.Execute(ctx)
 }
@@ -241,7 +274,7 @@ func roleSettle(getenv func(string) string) (time.Duration, error) {
 // chooseSubscription settles --subscription: the flag, AZURE_SUBSCRIPTION_ID,
 // the sandbox's, or the Azure CLI's default — offered, on a terminal, among
 // the subscriptions the identity can use.
-func (o *ConnectOptions) chooseSubscription(ctx context.Context, c *azprov.Client, sandbox bool, sandboxSub string, p prompt.Prompter) error {
+func (o *ConnectOptions) chooseSubscription(ctx context.Context, c Azure, sandbox bool, sandboxSub string, p prompt.Prompter) error {
 	if o.Subscription != "" {
 		return nil
 	}
@@ -293,8 +326,8 @@ func (o *ConnectOptions) chooseSubscription(ctx context.Context, c *azprov.Clien
 // chooseVNet settles --vnet and --resource-group: the VNet of that name
 // (its resource group found from its ID), or, on a terminal, a choice of
 // the subscription's VNets. It returns nil when the named VNet cannot be
-// found, leaving the refusal, with the valid names, to the pre-flight.
-func (o *ConnectOptions) chooseVNet(ctx context.Context, c *azprov.Client, p prompt.Prompter) (*azprov.VNet, error) {
+// found, leaving the refusal, with the valid names, to the provider's Observe.
+func (o *ConnectOptions) chooseVNet(ctx context.Context, c Azure, p prompt.Prompter) (*azprov.VNet, error) {
 	if o.VNet != "" && o.ResourceGroup != "" {
 		return c.GetVNet(ctx, o.Subscription, o.ResourceGroup, o.VNet)
 	}

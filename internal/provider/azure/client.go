@@ -1,29 +1,40 @@
 // Package azure is the Azure side of dfpeer: it signs in, discovers
-// subscriptions and virtual networks for the prompts, checks everything
-// before any change, and performs the console guide's steps — the
-// multi-tenant application and its service principal, Dragonfly Cloud's
-// service principal, the roles, the cross-tenant VNet peering and the NSG
-// rules — each check-then-act. It is the only package that imports the
+// subscriptions and virtual networks for the prompts, observes everything
+// before any change (Observe), and performs the console guide's steps —
+// the multi-tenant application and its service principal, Dragonfly
+// Cloud's service principal, the roles, the temporary client secret, the
+// cross-tenant VNet peering and the NSG rules — each check-then-act
+// (Ensure), or takes down what it made (Remove). One file per resource
+// kind: identity.go, roles.go, secret.go, peering.go, firewall.go. It is the only package that imports the
 // Azure SDK; Microsoft Graph is reached through a small typed client on
-// azcore's pipeline (graph.go) rather than msgraph-sdk-go.
+// azcore's pipeline (Graph, in this file; its calls live with the
+// resources they touch) rather than msgraph-sdk-go.
 package azure
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/endpoint"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // Config says how to reach Azure.
@@ -32,7 +43,7 @@ type Config struct {
 	Getenv func(string) string
 	// Sandbox, when set, points every client at the simulator with the
 	// sandbox's service principal and ignores the user's configuration.
-	Sandbox *cmdutil.AzureEndpoints
+	Sandbox *endpoint.Azure
 	// Wrap adds --verbose logging around a transport; nil leaves it as is.
 	Wrap func(http.RoundTripper) http.RoundTripper
 	// MaxBackoff caps retry backoff (tests make it tiny); zero means the
@@ -61,6 +72,77 @@ const (
 	// the call fails rather than sleeping.
 	maxRetryAfter = 2 * time.Minute
 )
+
+// Waits dfpeer bounds itself. azcore retries throttling and server errors
+// per call; these are the waits for Azure to make a change visible.
+const (
+	// propagationBudget bounds retries of authorization failures that
+	// follow a new role assignment: Azure documents up to ten minutes.
+	propagationBudget = 10 * time.Minute
+	// signInBudget bounds retries of a sign-in with a client secret just
+	// added: Entra takes a few seconds, sometimes a minute, to accept it.
+	signInBudget = 2 * time.Minute
+	// createBudget bounds looking again and retrying a create that Graph
+	// throttled or failed (azcore does not retry those: see
+	// CreateApplication).
+	createBudget = 2 * time.Minute
+	// roleSettle is how long dfpeer lets a role assignment for
+	// Dragonfly's principal settle before creating the connection, since
+	// it cannot see when Dragonfly's access takes effect and Dragonfly
+	// peers as soon as the connection exists.
+	roleSettle = 30 * time.Second
+	// cleanupTimeout bounds removing the temporary secret after an
+	// interruption.
+	cleanupTimeout = 30 * time.Second
+)
+
+// pollOptions paces every wait dfpeer polls itself: from Poll, growing
+// gently to ten times it (at most MaxBackoff), so a state change is seen
+// soon after it happens without hammering ARM during a long wait.
+func (c *Client) pollOptions(timeout time.Duration, what, hint string) poll.Options {
+	return poll.Options{Initial: c.cfg.Poll, Max: max(c.cfg.Poll, min(10*c.cfg.Poll, c.cfg.MaxBackoff)), Multiplier: 1.5,
+		Timeout: timeout, What: what, Hint: hint}
+}
+
+// retry calls fn until it succeeds or fails with an error transient does
+// not accept, for at most budget; notify (may be nil) hears each retry's
+// reason.
+func (c *Client) retry(ctx context.Context, budget time.Duration, what string, transient func(error) bool, notify func(error), fn func() error) error {
+	return poll.Until(ctx, c.pollOptions(budget, what, ""), func(ctx context.Context) (bool, error) {
+		err := fn()
+		switch {
+		case err == nil:
+			return true, nil
+		case !transient(err):
+			return false, err
+		}
+		if notify != nil {
+			notify(err)
+		}
+		return false, poll.Retry(&errAzure{step: what, err: err})
+	})
+}
+
+// pollUntilDone polls a long-running operation at dfpeer's own pace:
+// azcore's PollUntilDone refuses intervals under a second outside tests,
+// and most network operations finish in a few.
+func pollUntilDone[T any](ctx context.Context, c *Client, p *runtime.Poller[T], what string) (T, error) {
+	first := true
+	err := poll.Until(ctx, c.pollOptions(0, what, ""), func(ctx context.Context) (bool, error) {
+		if first || p.Done() {
+			// The operation was just started: give it an interval first.
+			first = false
+			return p.Done(), nil
+		}
+		_, err := p.Poll(ctx)
+		return err == nil && p.Done(), err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return p.Result(ctx)
+}
 
 // Client is a signed-in identity and the endpoints of its cloud.
 type Client struct {
@@ -130,7 +212,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		})
 	}
 	if err != nil {
-		return nil, &cmdutil.HintError{Err: &cmdutil.AuthError{Err: fmt.Errorf("setting up Azure credentials: %s", describe(err))}, Hint: signInHint}
+		return nil, &problem.HintError{Err: &problem.AuthError{Err: fmt.Errorf("setting up Azure credentials: %s", describe(err))}, Hint: signInHint}
 	}
 	// EnableCAE as azcore's bearer policies ask: azidentity caches CAE
 	// and plain tokens apart, and this one is to be reused.
@@ -138,8 +220,8 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &cmdutil.HintError{
-			Err:  &cmdutil.AuthError{Err: fmt.Errorf("signing in to Azure (%s): %s", c.Endpoints.Name, describe(err))},
+		return nil, &problem.HintError{
+			Err:  &problem.AuthError{Err: fmt.Errorf("signing in to Azure (%s): %s", c.Endpoints.Name, describe(err))},
 			Hint: signInHint,
 		}
 	}
@@ -226,6 +308,17 @@ func (c *Client) sub(id string) (*subClients, error) {
 	return s, nil
 }
 
+// child parses the ID of a VNet's peering or an NSG's rule into its
+// subscription's clients, resource group, parent and name.
+func (c *Client) child(resourceID string) (sc *subClients, rg, parent, name string, err error) {
+	id, err := arm.ParseResourceID(resourceID)
+	if err != nil || id.Parent == nil {
+		return nil, "", "", "", fmt.Errorf("resource ID %q is not a child resource: %v", resourceID, err)
+	}
+	sc, err = c.sub(id.SubscriptionID)
+	return sc, id.ResourceGroupName, id.Parent.Name, id.Name, err
+}
+
 // appCredential signs in as an application with a client secret, at the
 // same authority as the user, allowed to get tokens in extra tenants.
 func (c *Client) appCredential(tenantID, appID, secret string, extraTenants ...string) (azcore.TokenCredential, error) {
@@ -234,4 +327,243 @@ func (c *Client) appCredential(tenantID, appID, secret string, extraTenants ...s
 		DisableInstanceDiscovery:   c.Endpoints.Custom || c.cfg.Sandbox != nil,
 		AdditionallyAllowedTenants: extraTenants,
 	})
+}
+
+// MetadataEnv is the Azure CLI's convention for custom and sovereign
+// clouds: a URL returning the Resource Manager metadata document.
+const MetadataEnv = "ARM_CLOUD_METADATA_URL"
+
+// Public Azure, used when no metadata document is configured.
+const (
+	publicGraph      = "https://graph.microsoft.com"
+	publicARMAud     = "https://management.azure.com"
+	publicARM        = "https://management.azure.com"
+	publicCloudLabel = "AzureCloud"
+)
+
+// Endpoints are where one Azure cloud lives.
+type Endpoints struct {
+	// Name is the cloud's name ("AzureCloud", ...), for messages.
+	Name string
+	// Authority is the login endpoint (https, ending in "/"); empty means
+	// azidentity's own default, which honours AZURE_AUTHORITY_HOST.
+	Authority string
+	// ARM is the Resource Manager endpoint and ARMAudience its token
+	// audience.
+	ARM, ARMAudience string
+	// Graph is Microsoft Graph's base URL (without /v1.0) and GraphScope
+	// the scope its tokens are requested for.
+	Graph, GraphScope string
+	// Custom is true when the endpoints came from a metadata document:
+	// the credential then must not ask the public cloud for instance
+	// discovery.
+	Custom bool
+	// AllowHTTP is true when ARM or Graph is plain http on loopback (a
+	// local simulator); azcore refuses to send tokens over http otherwise.
+	AllowHTTP bool
+}
+
+// PublicEndpoints is public Azure.
+func PublicEndpoints() Endpoints {
+	return Endpoints{Name: publicCloudLabel, ARM: publicARM, ARMAudience: publicARMAud, Graph: publicGraph, GraphScope: publicGraph + "/.default"}
+}
+
+// cloudConfig is the azcore configuration for these endpoints; the zero
+// value (public Azure, AZURE_AUTHORITY_HOST honoured) when not custom.
+func (e Endpoints) cloudConfig() cloud.Configuration {
+	if !e.Custom {
+		return cloud.Configuration{}
+	}
+	return cloud.Configuration{
+		ActiveDirectoryAuthorityHost: e.Authority,
+		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+			cloud.ResourceManager: {Endpoint: e.ARM, Audience: e.ARMAudience},
+		},
+	}
+}
+
+// metadataCloud is the part of a cloud in the metadata document dfpeer
+// reads.
+type metadataCloud struct {
+	Name            string `json:"name"`
+	ResourceManager string `json:"resourceManager"`
+	Graph           string `json:"microsoftGraphResourceId"`
+	Authentication  struct {
+		LoginEndpoint string   `json:"loginEndpoint"`
+		Audiences     []string `json:"audiences"`
+	} `json:"authentication"`
+}
+
+// LoadEndpoints fetches the metadata document at rawURL and returns the
+// cloud it describes. api-version 2022-09-01 answers with one cloud
+// object, older versions with an array of clouds: from an array, the cloud
+// whose Resource Manager is the document's own host is chosen (the host
+// serves its own cloud), or the only one.
+func LoadEndpoints(ctx context.Context, hc *http.Client, rawURL string) (Endpoints, error) {
+	u, err := checkURL(rawURL, false)
+	if err != nil {
+		return Endpoints{}, problem.Refusef("%s: %v", MetadataEnv, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Endpoints{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("reading the cloud metadata document (%s): %w", MetadataEnv, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("reading the cloud metadata document (%s): %w", MetadataEnv, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Endpoints{}, fmt.Errorf("reading the cloud metadata document (%s): HTTP %d", MetadataEnv, resp.StatusCode)
+	}
+	c, err := pickCloud(body, u.Host)
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("the cloud metadata document (%s): %w", MetadataEnv, err)
+	}
+	return c.endpoints()
+}
+
+func pickCloud(body []byte, host string) (metadataCloud, error) {
+	trimmed := strings.TrimSpace(string(body))
+	if strings.HasPrefix(trimmed, "{") {
+		var c metadataCloud
+		if err := json.Unmarshal(body, &c); err != nil {
+			return c, fmt.Errorf("not a cloud metadata document: %v", err)
+		}
+		return c, nil
+	}
+	var all []metadataCloud
+	if err := json.Unmarshal(body, &all); err != nil {
+		return metadataCloud{}, fmt.Errorf("not a cloud metadata document: %v", err)
+	}
+	if len(all) == 1 {
+		return all[0], nil
+	}
+	var names []string
+	for _, c := range all {
+		names = append(names, c.Name)
+		if rm, err := url.Parse(c.ResourceManager); err == nil && strings.EqualFold(rm.Host, host) {
+			return c, nil
+		}
+	}
+	if len(all) == 0 {
+		return metadataCloud{}, fmt.Errorf("it lists no cloud")
+	}
+	return metadataCloud{}, fmt.Errorf("it lists %d clouds (%s) and none has its Resource Manager at %s; use a URL that serves one cloud (api-version=2022-09-01)",
+		len(all), strings.Join(names, ", "), host)
+}
+
+func (c metadataCloud) endpoints() (Endpoints, error) {
+	login, err := checkURL(c.Authentication.LoginEndpoint, true)
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("authentication.loginEndpoint: %v", err)
+	}
+	rm, err := checkURL(c.ResourceManager, false)
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("resourceManager: %v", err)
+	}
+	graph, err := checkURL(c.Graph, false)
+	if err != nil {
+		return Endpoints{}, fmt.Errorf("microsoftGraphResourceId: %v", err)
+	}
+	aud := strings.TrimRight(rm.String(), "/")
+	if len(c.Authentication.Audiences) > 0 && c.Authentication.Audiences[0] != "" {
+		aud = strings.TrimRight(c.Authentication.Audiences[0], "/")
+	}
+	name := c.Name
+	if name == "" {
+		name = "custom cloud"
+	}
+	graphBase := strings.TrimRight(graph.String(), "/")
+	return Endpoints{
+		Name: name,
+		// MSAL reads the first path segment after the host as the tenant:
+		// the authority must be a host root.
+		Authority:   strings.TrimRight(login.String(), "/") + "/",
+		ARM:         strings.TrimRight(rm.String(), "/"),
+		ARMAudience: aud,
+		Graph:       graphBase,
+		GraphScope:  graphBase + "/.default",
+		Custom:      true,
+		AllowHTTP:   rm.Scheme == "http" || graph.Scheme == "http",
+	}, nil
+}
+
+// checkURL accepts an absolute https URL, or http to a loopback host unless
+// httpsOnly (azidentity refuses a login endpoint without TLS).
+func checkURL(raw string, httpsOnly bool) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%q is not an absolute https URL", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("user info is not allowed in %s://%s", u.Scheme, u.Host)
+	}
+	if u.Scheme == "http" {
+		if httpsOnly {
+			return nil, fmt.Errorf("%s://%s must use https: the login endpoint receives credentials (azidentity refuses http)", u.Scheme, u.Host)
+		}
+		if !endpoint.IsLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%s://%s: plain http is only allowed for loopback addresses; use https", u.Scheme, u.Host)
+		}
+	}
+	return u, nil
+}
+
+// Graph is the handful of Microsoft Graph v1.0 calls dfpeer makes, on
+// azcore's pipeline (bearer tokens, retries with Retry-After, --verbose):
+// msgraph-sdk-go would nearly triple the cold build for them.
+type Graph struct {
+	pl   runtime.Pipeline
+	base string // ".../v1.0"
+}
+
+func newGraph(cred azcore.TokenCredential, ep Endpoints, opts azcore.ClientOptions, version string) *Graph {
+	pl := runtime.NewPipeline("dfpeer-graph", version, runtime.PipelineOptions{
+		PerRetry: []policy.Policy{runtime.NewBearerTokenPolicy(cred, []string{ep.GraphScope},
+			&policy.BearerTokenOptions{InsecureAllowCredentialWithHTTP: ep.AllowHTTP})},
+	}, &opts)
+	return &Graph{pl: pl, base: ep.Graph + "/v1.0"}
+}
+
+// odataString quotes s for an OData $filter.
+func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (g *Graph) do(ctx context.Context, method, path string, query url.Values, body any, out any, ok ...int) error {
+	req, err := runtime.NewRequest(ctx, method, g.base+path)
+	if err != nil {
+		return err
+	}
+	if query != nil {
+		req.Raw().URL.RawQuery = query.Encode()
+	}
+	req.Raw().Header.Set("Accept", "application/json")
+	if body != nil {
+		if err := runtime.MarshalAsJSON(req, body); err != nil {
+			return err
+		}
+	}
+	resp, err := g.pl.Do(req)
+	if err != nil {
+		return err
+	}
+	if !runtime.HasStatusCode(resp, ok...) {
+		return runtime.NewResponseError(resp)
+	}
+	if out == nil {
+		runtime.Drain(resp)
+		return nil
+	}
+	return runtime.UnmarshalAsJSON(resp, out)
+}
+
+// list is a Graph collection page. dfpeer's queries filter on a key
+// (display name, app ID) and fit in one page.
+type list[T any] struct {
+	Value []T `json:"value"`
 }

@@ -8,11 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // errAzure wraps an SDK error with the step that failed, in one line:
@@ -37,11 +38,11 @@ func classify(step string, err error) error {
 	wrapped := &errAzure{step: step, err: err}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) {
-		return &cmdutil.AuthError{Err: wrapped}
+		return &problem.AuthError{Err: wrapped}
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden) {
-		return &cmdutil.AuthError{Err: wrapped}
+		return &problem.AuthError{Err: wrapped}
 	}
 	return wrapped
 }
@@ -136,4 +137,73 @@ func responseOf(err error) *http.Response {
 		return re.RawResponse
 	}
 	return nil
+}
+
+// retryableCreate: throttling, server errors and transport failures may
+// or may not have created the thing; look again before creating again.
+func retryableCreate(err error) bool {
+	code, status := errorCode(err)
+	if status != 0 {
+		return status == http.StatusTooManyRequests || status >= 500 || code == "ServiceUnavailable"
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// retryAfter is the delay a throttled answer asks for.
+func retryAfter(err error) time.Duration {
+	_, status := errorCode(err)
+	if status != http.StatusTooManyRequests {
+		return 0
+	}
+	var secs int
+	if re := responseOf(err); re != nil {
+		fmt.Sscan(re.Header.Get("Retry-After"), &secs)
+	}
+	return time.Duration(min(secs, 120)) * time.Second
+}
+
+// secretNotYetAccepted: Entra refuses a new secret as invalid (AADSTS7000215)
+// until it has propagated, and the application as unknown (AADSTS700016)
+// in a tenant whose copy of its service principal is not there yet.
+func secretNotYetAccepted(err error) bool {
+	msg := describe(err)
+	return strings.Contains(msg, "AADSTS7000215") || strings.Contains(msg, "AADSTS700016")
+}
+
+// roleNotYetInEffect: ARM refuses until role assignments — ours on the
+// VNet, Dragonfly's on its own — have propagated.
+func roleNotYetInEffect(err error) bool {
+	code, _ := errorCode(err)
+	return code == "AuthorizationFailed" || code == "LinkedAuthorizationFailed"
+}
+
+// principalNotYetReplicated: a principal just created may not have
+// reached the directory replica ARM reads.
+func principalNotYetReplicated(err error) bool {
+	code, _ := errorCode(err)
+	return code == "PrincipalNotFound"
+}
+
+// alreadyExists: a create answered that the thing is there (a lost
+// answer, or another run).
+func alreadyExists(err error, codes ...string) bool {
+	code, status := errorCode(err)
+	for _, c := range codes {
+		if code == c {
+			return true
+		}
+	}
+	return status == http.StatusConflict
+}
+
+// deleted reports a delete's outcome: removed, or already gone (404) —
+// removing what is gone is not an error.
+func deleted(what string, err error) (string, error) {
+	switch {
+	case err == nil:
+		return "removed", nil
+	case isNotFound(err):
+		return "already gone", nil
+	}
+	return "", classify("removing "+what, err)
 }

@@ -1,12 +1,21 @@
 package azure
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
+
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
 // How an NSG treats TCP port from the Dragonfly CIDR. Azure evaluates a
@@ -295,4 +304,187 @@ func RuleName(connection string) string {
 		name = name[:80]
 	}
 	return strings.TrimRight(name, ".-")
+}
+
+// nsgPlan is an NSG of the VNet's subnets.
+type nsgPlan struct {
+	ID, Name, ResourceGroup, Subscription string
+	Subnets                               []string // prefixes it protects in the VNet
+}
+
+// ruleWant is an NSG in which dfpeer's allow rule is wanted (or kept).
+type ruleWant struct{ NSG nsgPlan }
+
+// observeFirewall evaluates the NSGs of the VNet's subnets and plans an
+// allow rule where a custom rule would deny the traffic first. A rule of
+// someone else that already allows it is noted, not dfpeer's.
+func (p *Provider) observeFirewall(ctx context.Context, cl *resolved, net *dfcloud.Network) ([]peering.Change, error) {
+	byID := map[string]*nsgPlan{}
+	var order []string
+	for _, sn := range cl.vnet.Subnets {
+		if sn.NSGID == "" {
+			continue
+		}
+		key := strings.ToLower(sn.NSGID)
+		if byID[key] == nil {
+			id, err := arm.ParseResourceID(sn.NSGID)
+			if err != nil {
+				return nil, fmt.Errorf("subnet %s: network security group ID %q: %w", sn.Name, sn.NSGID, err)
+			}
+			byID[key] = &nsgPlan{ID: sn.NSGID, Name: id.Name, ResourceGroup: id.ResourceGroupName, Subscription: id.SubscriptionID}
+			order = append(order, key)
+		}
+		byID[key].Subnets = append(byID[key].Subnets, sn.Prefix)
+	}
+	var changes []peering.Change
+	for _, key := range order {
+		n := byID[key]
+		v, err := p.evaluate(ctx, n, net.CIDRBlock)
+		if err != nil {
+			return nil, err
+		}
+		c := peering.Change{Kind: peering.KindFirewallRule, Target: fmt.Sprintf("%s (resource group %s)", n.Name, n.ResourceGroup),
+			Phase: peering.AfterInactive, Want: ruleWant{NSG: *n},
+			Title: fmt.Sprintf("Allow TCP %d from %s in %s", p.in.Port, net.CIDRBlock, n.Name)}
+		detail := fmt.Sprintf("allow inbound TCP %d from %s", p.in.Port, net.CIDRBlock)
+		switch {
+		case v.AllowedBy != "" && v.Ours:
+			c.Action, c.Found, c.ID = peering.Unchanged, peering.AsWanted, n.ID+"/securityRules/"+v.AllowedBy
+			c.Detail = detail + " (rule " + v.AllowedBy + ")"
+		case v.AllowedBy != "":
+			// Nothing to do, and nothing of dfpeer's: applying it only
+			// looks again.
+			c.Action, c.Found = peering.Unchanged, peering.NotOurs
+			c.Reason = "allowed by rule " + v.AllowedBy + ", not dfpeer's"
+			c.Detail = fmt.Sprintf("TCP %d from %s is already allowed by rule %s: no rule needed", p.in.Port, net.CIDRBlock, v.AllowedBy)
+		case v.Priority == 0:
+			return nil, problem.Refusef("network security group %s denies TCP %d from %s with rule %s (priority %d), and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
+				n.Name, p.in.Port, net.CIDRBlock, v.BlockedBy, v.BlockPriority, v.BlockPriority)
+		default:
+			perms, err := p.c.permissions(ctx, n.ID)
+			if err != nil {
+				return nil, err
+			}
+			if !allows(perms, actionSecurityRulesWrite) {
+				return nil, permissionsError([]string{fmt.Sprintf("add a security rule to %s: Azure RBAC action %s (Network Contributor)", n.ID, actionSecurityRulesWrite)})
+			}
+			name := RuleName(cl.connName)
+			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+name
+			c.Detail = fmt.Sprintf("%s as rule %s at priority %d, ahead of deny rule %s (%d)", detail, name, v.Priority, v.BlockedBy, v.BlockPriority)
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+// evaluate reads an NSG and decides how it treats the traffic.
+func (p *Provider) evaluate(ctx context.Context, n *nsgPlan, cidr string) (nsgVerdict, error) {
+	sc, err := p.c.sub(n.Subscription)
+	if err != nil {
+		return nsgVerdict{}, err
+	}
+	resp, err := sc.nsgs.Get(ctx, n.ResourceGroup, n.Name, nil)
+	if err != nil {
+		return nsgVerdict{}, classify("reading network security group "+n.Name, err)
+	}
+	return evaluateNSG(&resp.SecurityGroup, cidr, p.in.Port, n.Subnets), nil
+}
+
+// ensureFirewall adds the allow rule where a deny would block the traffic
+// (looking again: the NSG may have changed since the plan).
+func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *resolved, want ruleWant) (string, error) {
+	n := want.NSG
+	cidr, port := s.Network.CIDRBlock, p.in.Port
+	name := RuleName(s.Result.Name)
+	record := func(rule, action string) {
+		s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{Target: n.Name, Name: rule, Protocol: "tcp", Port: port, Source: cidr, Action: action})
+	}
+	sc, err := p.c.sub(n.Subscription)
+	if err != nil {
+		return "", err
+	}
+	v, err := p.evaluate(ctx, &n, cidr)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case v.AllowedBy != "" && v.Ours:
+		if err := p.waitRule(ctx, sc, n, v.AllowedBy); err != nil {
+			return "", err
+		}
+		record(v.AllowedBy, "unchanged")
+		return "already allowed by " + v.AllowedBy, nil
+	case v.AllowedBy != "":
+		return "already allowed by " + v.AllowedBy, nil
+	case v.Priority == 0:
+		return "", fmt.Errorf("network security group %s denies TCP %d from %s with rule %s (priority %d) and no priority ahead of it is free", n.Name, port, cidr, v.BlockedBy, v.BlockPriority)
+	}
+	poller, err := sc.rules.BeginCreateOrUpdate(ctx, n.ResourceGroup, n.Name, name, armnetwork.SecurityRule{
+		Properties: &armnetwork.SecurityRulePropertiesFormat{
+			Description:              to.Ptr(peering.RuleDescription(s.Result.Name)),
+			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
+			SourceAddressPrefix:      to.Ptr(cidr),
+			SourcePortRange:          to.Ptr("*"),
+			DestinationAddressPrefix: to.Ptr("VirtualNetwork"),
+			DestinationPortRange:     to.Ptr(fmt.Sprint(port)),
+			Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
+			Priority:                 to.Ptr(v.Priority),
+			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
+		},
+	}, nil)
+	step := fmt.Sprintf("adding rule %s to %s", name, n.Name)
+	if err != nil {
+		return "", classify(step, err)
+	}
+	if _, err := pollUntilDone(ctx, p.c, poller, "rule "+name+" to be provisioned"); err != nil {
+		return "", classify(step, err)
+	}
+	record(name, "created")
+	return fmt.Sprintf("created %s at priority %d, ahead of %s", name, v.Priority, v.BlockedBy), nil
+}
+
+// waitRule waits for a rule an interrupted run started writing.
+func (p *Provider) waitRule(ctx context.Context, sc *subClients, n nsgPlan, rule string) error {
+	return poll.Until(ctx, p.c.pollOptions(p.in.Timeout, fmt.Sprintf("rule %s in %s to be provisioned", rule, n.Name), ""), func(ctx context.Context) (bool, error) {
+		resp, err := sc.rules.Get(ctx, n.ResourceGroup, n.Name, rule, nil)
+		if err != nil {
+			return false, classify("reading rule "+rule, err)
+		}
+		st := armnetwork.ProvisioningStateSucceeded
+		if pp := resp.Properties; pp != nil && pp.ProvisioningState != nil {
+			st = *pp.ProvisioningState
+		}
+		if st == armnetwork.ProvisioningStateFailed {
+			return false, fmt.Errorf("rule %s in %s is Failed; delete it and run again", rule, n.Name)
+		}
+		return st == armnetwork.ProvisioningStateSucceeded, nil
+	})
+}
+
+// removeFirewall deletes dfpeer's allow rule of this connection: one with
+// the name and the description connect gives it. Any other rule is kept.
+func (p *Provider) removeFirewall(ctx context.Context, cl *resolved, c peering.Change) (string, error) {
+	if c.ID == "" {
+		return "nothing of dfpeer's", nil
+	}
+	sc, rg, nsg, name, err := p.c.child(c.ID)
+	if err != nil {
+		return "", err
+	}
+	resp, err := sc.rules.Get(ctx, rg, nsg, name, nil)
+	if err != nil {
+		if isNotFound(err) {
+			return "already gone", nil
+		}
+		return "", classify("reading rule "+name, err)
+	}
+	r := toRule(&resp.SecurityRule)
+	if r.Description != peering.RuleDescription(cl.connName) {
+		return fmt.Sprintf("kept: rule %s is not dfpeer's for connection %s (description %q)", name, cl.connName, r.Description), nil
+	}
+	poller, err := sc.rules.BeginDelete(ctx, rg, nsg, name, nil)
+	if err == nil {
+		_, err = pollUntilDone(ctx, p.c, poller, "rule "+name+" to be deleted")
+	}
+	return deleted("rule "+name+" from "+nsg, err)
 }

@@ -4,40 +4,90 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
-// The peering back, from the user's VNet to Dragonfly's. Only the
-// application dfpeer registered may create it: Dragonfly granted that
-// application (not the user) peering rights on its VNet, in its own
-// tenant. dfpeer therefore gives the application a client secret for the
-// few seconds it needs, signs in as it to both tenants, creates the
-// peering, and removes the secret whatever happens.
+// The peering back, from the user's VNet to Dragonfly's, created signed in
+// as the application with a temporary secret (secret.go).
 
-const (
-	// tempSecretName marks the client secrets dfpeer adds, so a re-run
-	// recognises and removes one an interrupted run left behind.
-	tempSecretName = "dfpeer-temporary"
-	// tempSecretLifetime bounds the secret should removing it ever fail
-	// (a killed process): it expires by itself soon after.
-	tempSecretLifetime = 2 * time.Hour
-	// tempSecretLifetimeText is tempSecretLifetime for people.
-	tempSecretLifetimeText = "2 hours"
-)
+// PeeringName is the console guide's name for the peering from the
+// user's VNet to Dragonfly's.
+func PeeringName(vnet string) string { return vnet + "-dfcloud-peering" }
 
-func (p *Provider) peeringBody() armnetwork.VirtualNetworkPeering {
+// peeringChanges: a peering whose other side is gone removed (before the
+// connection), the peering created or kept, and the wait for Connected.
+type peeringChanges struct {
+	Stale         *peering.Change
+	Create        peering.Change
+	WaitConnected peering.Change
+}
+
+// observePeering finds the VNet's peering to Dragonfly's VNet and refuses
+// what would conflict with it. A peering whose other side is gone
+// (Disconnected: the connection was deleted) blocks Dragonfly from
+// peering again until it is removed, so it is removed before the
+// connection is created, and created anew after.
+func (p *Provider) observePeering(cl *resolved) (peeringChanges, error) {
+	vnet := cl.vnet
+	var out peeringChanges
+	var ours *Peering
+	cl.peeringName = PeeringName(vnet.Name)
+	for i := range vnet.Peerings {
+		if pe := &vnet.Peerings[i]; strings.EqualFold(pe.RemoteID, cl.dfVNetID) {
+			ours, cl.peeringName = pe, pe.Name
+		}
+	}
+	for _, pe := range vnet.Peerings {
+		if ours != nil && pe.Name == ours.Name {
+			continue
+		}
+		if ours == nil && strings.EqualFold(pe.Name, cl.peeringName) {
+			return out, problem.Refuse("vnet", vnet.Name,
+				fmt.Sprintf("delete it (az network vnet peering delete -g %s --vnet-name %s -n %s) and run again", vnet.ResourceGroup, vnet.Name, pe.Name),
+				"already has a peering named %s, to %s rather than Dragonfly Cloud's VNet %s", pe.Name, pe.RemoteID, cl.dfVNetID)
+		}
+		if p.in.UseRemoteGateways && pe.UseRemoteGateways {
+			return out, problem.Refuse("use-remote-gateways", "", "drop --use-remote-gateways or change that peering",
+				"peering %s of %s already uses remote gateways (to %s), and a virtual network can use the gateways of one peering only", pe.Name, vnet.Name, pe.RemoteID)
+		}
+	}
+	id := vnet.ID + "/virtualNetworkPeerings/" + cl.peeringName
+	out.Create = peering.Change{Action: peering.Create, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Absent, Phase: peering.AfterInactive,
+		Title:  fmt.Sprintf("VNet peering %s to Dragonfly Cloud", cl.peeringName),
+		Detail: fmt.Sprintf("%s from %s to Dragonfly Cloud's VNet %s (virtual network access allowed, remote gateways %s)", cl.peeringName, vnet.Name, cl.dfVNetID, onOff(p.in.UseRemoteGateways))}
+	out.WaitConnected = peering.Change{Action: peering.Wait, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Phase: peering.AfterInactive, Quiet: true,
+		Title: "Wait for the peering to be Connected", Detail: cl.peeringName + " Connected"}
+	switch {
+	case ours == nil:
+	case ours.State == "Disconnected" || ours.ProvisioningState == "Failed":
+		out.Stale = &peering.Change{Action: peering.Remove, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Different,
+			Reason: "Dragonfly Cloud's side is gone", Phase: peering.BeforeConnection, Title: "Remove the disconnected peering " + cl.peeringName,
+			Detail: fmt.Sprintf("%s: it is %s (Dragonfly Cloud's side is gone) and would stop Dragonfly from peering again", ours.Name, ours.State)}
+	case ours.UseRemoteGateways != p.in.UseRemoteGateways || !ours.AllowVirtualNetworkAccess:
+		return out, problem.Refuse("vnet", vnet.Name,
+			fmt.Sprintf("run with the same settings (--use-remote-gateways=%t), or delete that peering and run again", ours.UseRemoteGateways),
+			"already peers with Dragonfly Cloud's VNet through %s, with virtual network access %s and remote gateways %s",
+			ours.Name, onOff(ours.AllowVirtualNetworkAccess), onOff(ours.UseRemoteGateways))
+	default:
+		out.Create.Action, out.Create.Found = peering.Unchanged, peering.AsWanted
+		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet (%s)", ours.Name, ours.State)
+	}
+	out.WaitConnected.Found = out.Create.Found
+	return out, nil
+}
+
+func (p *Provider) peeringBody(cl *resolved) armnetwork.VirtualNetworkPeering {
 	return armnetwork.VirtualNetworkPeering{Properties: &armnetwork.VirtualNetworkPeeringPropertiesFormat{
-		RemoteVirtualNetwork:      &armnetwork.SubResource{ID: to.Ptr(p.dfVNetID)},
+		RemoteVirtualNetwork:      &armnetwork.SubResource{ID: to.Ptr(cl.dfVNetID)},
 		AllowVirtualNetworkAccess: to.Ptr(true),
 		UseRemoteGateways:         to.Ptr(p.in.UseRemoteGateways),
 	}}
@@ -45,119 +95,81 @@ func (p *Provider) peeringBody() armnetwork.VirtualNetworkPeering {
 
 // currentPeering reads the VNet's peering to Dragonfly as the user; nil
 // when there is none.
-func (p *Provider) currentPeering(ctx context.Context) (*Peering, error) {
+func (p *Provider) currentPeering(ctx context.Context, cl *resolved) (*Peering, error) {
 	sc, err := p.c.sub(p.in.SubscriptionID)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := sc.peerings.Get(ctx, p.vnet.ResourceGroup, p.vnet.Name, p.peeringName, nil)
+	return getPeering(ctx, sc, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName)
+}
+
+// getPeering reads one peering of a VNet; nil when there is none.
+func getPeering(ctx context.Context, sc *subClients, rg, vnet, name string) (*Peering, error) {
+	resp, err := sc.peerings.Get(ctx, rg, vnet, name, nil)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
 		}
-		return nil, classify("reading peering "+p.peeringName, err)
+		return nil, classify("reading peering "+name, err)
 	}
 	pe := toPeering(&resp.VirtualNetworkPeering)
 	return &pe, nil
 }
 
-func (p *Provider) ensurePeering(ctx context.Context, s *peering.State) (string, error) {
-	removed, err := p.removeTempSecrets(ctx)
-	if err != nil {
-		return "", err
-	}
-	note := ""
-	if removed > 0 {
-		note = fmt.Sprintf("; removed %d client secret(s) left by an interrupted run", removed)
-	}
-	cur, err := p.currentPeering(ctx)
+// ensurePeering keeps the peering to Dragonfly's VNet or creates it as
+// the application.
+func (p *Provider) ensurePeering(ctx context.Context, s *peering.State, cl *resolved) (string, error) {
+	cur, err := p.currentPeering(ctx, cl)
 	if err != nil {
 		return "", err
 	}
 	if cur != nil {
-		if !strings.EqualFold(cur.RemoteID, p.dfVNetID) || cur.UseRemoteGateways != p.in.UseRemoteGateways || !cur.AllowVirtualNetworkAccess {
-			return "", fmt.Errorf("peering %s of %s changed since the plan (remote %s, remote gateways %s); run again", p.peeringName, p.vnet.Name, cur.RemoteID, onOff(cur.UseRemoteGateways))
+		if !strings.EqualFold(cur.RemoteID, cl.dfVNetID) || cur.UseRemoteGateways != p.in.UseRemoteGateways || !cur.AllowVirtualNetworkAccess {
+			return "", fmt.Errorf("peering %s of %s changed since the plan (remote %s, remote gateways %s); run again", cl.peeringName, cl.vnet.Name, cur.RemoteID, onOff(cur.UseRemoteGateways))
 		}
 		if cur.State != "Disconnected" && cur.ProvisioningState != "Failed" {
-			if err := p.waitProvisioned(ctx, s); err != nil {
+			if _, err := p.pollPeering(ctx, s, cl, "provisioned", func(pe *Peering) bool {
+				return pe.ProvisioningState != "Updating" && pe.ProvisioningState != "Creating"
+			}); err != nil {
 				return "", err
 			}
-			return "already present" + note, nil
+			return "already present", nil
 		}
 	}
-	state, err := p.peerAsApp(ctx, s)
+	var state string
+	err = p.withTempSecret(ctx, s, cl, []string{cl.tenantID, DragonflyTenantID}, func(cred azcore.TokenCredential) error {
+		var err error
+		state, err = p.peerAs(ctx, s, cl, cred)
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	return "created (" + state + ")" + note, nil
+	return "created (" + state + ")", nil
 }
 
-// peerAsApp creates the peering signed in as the application.
-func (p *Provider) peerAsApp(ctx context.Context, s *peering.State) (state string, err error) {
-	appName := p.app.DisplayName
-	// Whatever happens from here on — failure, Ctrl-C — the secret goes,
-	// on a context that outlives the run's.
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		if _, cerr := p.removeTempSecrets(cctx); cerr != nil {
-			cerr = fmt.Errorf("removing the temporary client secret %q of %s failed: %w; it expires within %s, and running dfpeer again removes it (or delete it under Certificates & secrets in the portal)",
-				tempSecretName, appName, cerr, tempSecretLifetimeText)
-			err = errors.Join(err, cerr)
-		}
-	}()
-
-	s.Report.Update("adding a temporary client secret to " + appName)
-	var secret string
-	b := p.c.backoff()
-	for attempt := 1; ; attempt++ {
-		// Not retried by azcore: a lost answer would leave a secret whose
-		// value nobody has; the cleanup above removes it by name.
-		_, secret, err = p.c.Graph.AddPassword(ctx, p.app.ID, tempSecretName, time.Now().Add(tempSecretLifetime))
-		if err == nil || attempt == 5 || !retryableCreate(err) || ctx.Err() != nil {
-			break
-		}
-		if err := sleep(ctx, max(b.pause(), retryAfter(err))); err != nil {
-			return "", err
-		}
-	}
-	if err != nil {
-		return "", classify("adding a temporary client secret to "+appName, err)
-	}
-	cred, err := p.c.appCredential(p.tenantID, p.app.AppID, secret, DragonflyTenantID)
-	if err != nil {
-		return "", err
-	}
-	for _, tenant := range []string{p.tenantID, DragonflyTenantID} {
-		s.Report.Update(fmt.Sprintf("signing in as %s to tenant %s", appName, tenant))
-		err := p.c.retryWhile(ctx, signInBudget, secretNotYetAccepted, nil, func() error {
-			_, err := cred.GetToken(ctx, policy.TokenRequestOptions{EnableCAE: true, Scopes: []string{p.c.armScope()}, TenantID: tenant})
-			return err
-		})
-		if err != nil {
-			return "", classify(fmt.Sprintf("signing in as %s to tenant %s", appName, tenant), err)
-		}
-	}
-
+// peerAs creates the peering signed in as the application, retrying while
+// the role assignments are not yet in effect.
+func (p *Provider) peerAs(ctx context.Context, s *peering.State, cl *resolved, cred azcore.TokenCredential) (string, error) {
 	client, err := armnetwork.NewVirtualNetworkPeeringsClient(p.in.SubscriptionID, cred, p.c.armOptions(DragonflyTenantID))
 	if err != nil {
 		return "", err
 	}
 	var poller *runtime.Poller[armnetwork.VirtualNetworkPeeringsClientCreateOrUpdateResponse]
-	step := fmt.Sprintf("creating peering %s as %s", p.peeringName, appName)
-	err = p.c.retryWhile(ctx, min(propagationBudget, p.in.Timeout), roleNotYetInEffect, func(err error) {
+	step := fmt.Sprintf("creating peering %s as %s", cl.peeringName, cl.app.DisplayName)
+	err = p.c.retry(ctx, min(propagationBudget, p.in.Timeout), step, roleNotYetInEffect, func(err error) {
 		code, _ := errorCode(err)
 		s.Report.Update(fmt.Sprintf("waiting for role assignments to take effect (%s)", code))
 	}, func() error {
 		var err error
-		poller, err = client.BeginCreateOrUpdate(ctx, p.vnet.ResourceGroup, p.vnet.Name, p.peeringName, p.peeringBody(), nil)
+		poller, err = client.BeginCreateOrUpdate(ctx, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName, p.peeringBody(cl), nil)
 		return err
 	})
 	if err != nil {
 		return "", classify(step, err)
 	}
-	s.Report.Update("peering " + p.peeringName + " provisioning")
-	res, err := pollUntilDone(ctx, p.c, poller)
+	s.Report.Update("peering " + cl.peeringName + " provisioning")
+	res, err := pollUntilDone(ctx, p.c, poller, "peering "+cl.peeringName+" to be provisioned")
 	if err != nil {
 		return "", classify(step, err)
 	}
@@ -165,140 +177,90 @@ func (p *Provider) peerAsApp(ctx context.Context, s *peering.State) (state strin
 	return pe.State, nil
 }
 
-// secretNotYetAccepted: Entra refuses a new secret as invalid (AADSTS7000215)
-// until it has propagated, and the application as unknown (AADSTS700016)
-// in a tenant whose copy of its service principal is not there yet.
-func secretNotYetAccepted(err error) bool {
-	msg := describe(err)
-	return strings.Contains(msg, "AADSTS7000215") || strings.Contains(msg, "AADSTS700016")
-}
-
-// roleNotYetInEffect: ARM refuses until role assignments — ours on the
-// VNet, Dragonfly's on its own — have propagated.
-func roleNotYetInEffect(err error) bool {
-	code, _ := errorCode(err)
-	return code == "AuthorizationFailed" || code == "LinkedAuthorizationFailed"
-}
-
-// removeTempSecrets removes every secret of the application that dfpeer
-// added (by display name), including one whose key ID a lost answer never
-// told.
-func (p *Provider) removeTempSecrets(ctx context.Context) (int, error) {
-	app, err := p.c.Graph.GetApplication(ctx, p.app.ID)
-	if err != nil {
-		return 0, classify("reading application "+p.app.DisplayName, err)
-	}
-	n := 0
-	for _, pc := range app.PasswordCredentials {
-		if pc.DisplayName != tempSecretName {
-			continue
-		}
-		if err := p.c.Graph.RemovePassword(ctx, p.app.ID, pc.KeyID); err != nil {
-			if _, status := errorCode(err); status == http.StatusNotFound || (status == http.StatusBadRequest && strings.Contains(describe(err), "No password credential")) {
-				continue // already gone
-			}
-			return n, classify("removing a temporary client secret of "+p.app.DisplayName, err)
-		}
-		n++
-	}
-	return n, nil
-}
-
-// removeStalePeering deletes the VNet's peering to Dragonfly when its other
-// side is gone: Azure refuses to let Dragonfly peer again while it exists.
-func (p *Provider) removeStalePeering(ctx context.Context, s *peering.State) (string, error) {
-	cur, err := p.currentPeering(ctx)
+// removePeering deletes the VNet's peering to Dragonfly's VNet: before a
+// new connection when its other side is gone (Azure refuses to let
+// Dragonfly peer again while it exists), or on disconnect. A peering to
+// another VNet is never touched.
+func (p *Provider) removePeering(ctx context.Context, s *peering.State, cl *resolved, c peering.Change) (string, error) {
+	sc, rg, vnetName, name, err := p.c.child(c.ID)
 	if err != nil {
 		return "", err
 	}
-	if cur == nil {
-		return "already gone", nil
+	get := func(ctx context.Context) (*Peering, error) { return getPeering(ctx, sc, rg, vnetName, name) }
+	cur, err := get(ctx)
+	if err != nil {
+		return "", err
 	}
-	if cur.ProvisioningState != "Deleting" && cur.State != "Disconnected" && cur.ProvisioningState != "Failed" {
+	switch {
+	case cur == nil:
+		return "already gone", nil
+	case !strings.EqualFold(cur.RemoteID, cl.dfVNetID):
+		return "kept: it peers with " + cur.RemoteID + ", not Dragonfly Cloud's VNet", nil
+	case c.Phase == peering.BeforeConnection && cur.ProvisioningState != "Deleting" && cur.State != "Disconnected" && cur.ProvisioningState != "Failed":
+		// Connect removes only a stale peering: this one came back.
 		return "it is " + cur.State + " again: kept", nil
 	}
-	sc, err := p.c.sub(p.in.SubscriptionID)
-	if err != nil {
-		return "", err
-	}
 	if cur.ProvisioningState != "Deleting" {
-		poller, err := sc.peerings.BeginDelete(ctx, p.vnet.ResourceGroup, p.vnet.Name, p.peeringName, nil)
+		poller, err := sc.peerings.BeginDelete(ctx, rg, vnetName, name, nil)
 		if err != nil {
-			return "", classify("removing peering "+p.peeringName, err)
+			return "", classify("removing peering "+name, err)
 		}
-		if _, err := pollUntilDone(ctx, p.c, poller); err != nil {
-			return "", classify("removing peering "+p.peeringName, err)
+		if _, err := pollUntilDone(ctx, p.c, poller, "peering "+name+" to be deleted"); err != nil {
+			return "", classify("removing peering "+name, err)
 		}
 	}
 	// A delete an interrupted run started: wait for it to finish.
-	b, deadline := p.c.pollIntervals(), time.Now().Add(p.in.Timeout)
-	for {
-		cur, err := p.currentPeering(ctx)
-		if err != nil {
-			return "", err
-		}
-		if cur == nil {
-			return "removed", nil
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("peering %s is still being deleted after %s; run again later", p.peeringName, p.in.Timeout)
-		}
-		if err := sleep(ctx, b.pause()); err != nil {
-			return "", err
-		}
+	err = poll.Until(ctx, p.c.pollOptions(p.in.Timeout, "peering "+name+" to be deleted", "Run again later."), func(ctx context.Context) (bool, error) {
+		cur, err := get(ctx)
+		return cur == nil, err
+	})
+	if err != nil {
+		return "", err
 	}
-}
-
-// waitProvisioned waits for a peering an earlier run started to finish
-// provisioning.
-func (p *Provider) waitProvisioned(ctx context.Context, s *peering.State) error {
-	_, err := p.pollPeering(ctx, s, func(pe *Peering) bool {
-		return pe.ProvisioningState != "Updating" && pe.ProvisioningState != "Creating"
-	}, "provisioned")
-	return err
+	return "removed", nil
 }
 
 // waitConnected waits until both sides are there: Connected.
-func (p *Provider) waitConnected(ctx context.Context, s *peering.State) (string, error) {
-	pe, err := p.pollPeering(ctx, s, func(pe *Peering) bool {
+func (p *Provider) waitConnected(ctx context.Context, s *peering.State, cl *resolved) (string, error) {
+	pe, err := p.pollPeering(ctx, s, cl, "Connected", func(pe *Peering) bool {
 		return pe.State == "Connected" && pe.ProvisioningState == "Succeeded"
-	}, "Connected")
+	})
 	if err != nil {
 		return "", err
 	}
 	return pe.State, nil
 }
 
-func (p *Provider) pollPeering(ctx context.Context, s *peering.State, done func(*Peering) bool, want string) (*Peering, error) {
-	deadline := time.Now().Add(p.in.Timeout)
-	b := p.c.pollIntervals()
-	last := ""
-	for {
-		pe, err := p.currentPeering(ctx)
+// pollPeering waits until done says the peering is as wanted; a peering
+// that disappears or whose other side fails ends the wait.
+func (p *Provider) pollPeering(ctx context.Context, s *peering.State, cl *resolved, want string, done func(*Peering) bool) (*Peering, error) {
+	var last *Peering
+	shown := ""
+	err := poll.Until(ctx, p.c.pollOptions(p.in.Timeout, fmt.Sprintf("peering %s to be %s", cl.peeringName, want),
+		"Run the same command again to keep waiting; every step is safe to repeat."), func(ctx context.Context) (bool, error) {
+		pe, err := p.currentPeering(ctx, cl)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		if pe == nil {
-			return nil, fmt.Errorf("peering %s of %s has disappeared; run again to re-create it", p.peeringName, p.vnet.Name)
+			return false, fmt.Errorf("peering %s of %s has disappeared; run again to re-create it", cl.peeringName, cl.vnet.Name)
 		}
+		last = pe
 		if done(pe) {
-			return pe, nil
+			return true, nil
 		}
 		if pe.State == "Disconnected" || pe.ProvisioningState == "Failed" {
-			return nil, fmt.Errorf("peering %s is %s/%s: Dragonfly Cloud's side is gone or failed; check the connection with 'dfpeer connections get'", p.peeringName, pe.State, pe.ProvisioningState)
+			return false, fmt.Errorf("peering %s is %s/%s: Dragonfly Cloud's side is gone or failed; check the connection with 'dfpeer connections get'", cl.peeringName, pe.State, pe.ProvisioningState)
 		}
-		if st := pe.State + "/" + pe.ProvisioningState; st != last {
+		if st := pe.State + "/" + pe.ProvisioningState; st != shown {
 			s.Report.Update(st)
-			last = st
+			shown = st
 		}
-		if time.Now().After(deadline) {
-			return nil, &cmdutil.TimeoutError{
-				Err:  fmt.Errorf("timed out after %s waiting for peering %s to be %s (it is %s/%s)", p.in.Timeout, p.peeringName, want, pe.State, pe.ProvisioningState),
-				Hint: "Run the same command again to keep waiting; every step is safe to repeat.",
-			}
-		}
-		if err := sleep(ctx, b.pause()); err != nil {
-			return nil, err
-		}
+		return false, nil
+	})
+	var te *problem.TimeoutError
+	if errors.As(err, &te) && last != nil {
+		te.Err = fmt.Errorf("%w (it is %s/%s)", te.Err, last.State, last.ProvisioningState)
 	}
+	return last, err
 }

@@ -5,11 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // What the signed-in identity needs, checked in pre-flight and printed by
@@ -231,6 +236,112 @@ var UserActions = func() []string {
 	slices.Sort(a)
 	return a
 }()
+
+// RemoveActions are the RBAC actions removing a connection's resources
+// takes beyond UserActions' reads (Provider.Remove; the disconnect verb
+// lists them). Keep in step with the ARM deletes in the remove functions.
+var RemoveActions = func() []string {
+	a := []string{
+		"Microsoft.Network/virtualNetworks/virtualNetworkPeerings/delete",
+		"Microsoft.Network/networkSecurityGroups/securityRules/delete",
+		"Microsoft.Authorization/roleAssignments/delete",
+		"Microsoft.Authorization/roleDefinitions/delete",
+	}
+	slices.Sort(a)
+	return a
+}()
+
+// RemoveGraphOperations are the directory operations of Provider.Remove;
+// Application.ReadWrite.All covers them.
+var RemoveGraphOperations = []string{
+	"remove the temporary client secrets of the peering application",
+	"delete the peering application and its service principal (never Dragonfly Cloud's)",
+}
+
+// checkIdentity signs in for Microsoft Graph and refuses an identity of
+// another tenant than the subscription's, or a service principal with no
+// directory permission at all (it could not even read applications: say
+// what it lacks before Graph refuses).
+func (p *Provider) checkIdentity(ctx context.Context, tenantID string) (tokenClaims, error) {
+	claims, err := p.c.graphClaims(ctx)
+	if err != nil {
+		return claims, err
+	}
+	if claims.TenantID != "" && !strings.EqualFold(claims.TenantID, tenantID) {
+		return claims, problem.Refuse("subscription", p.in.SubscriptionID,
+			fmt.Sprintf("the application must be registered in the subscription's tenant; sign in there ('az login --tenant %s', or AZURE_TENANT_ID)", tenantID),
+			"is in tenant %s, but the signed-in identity is in tenant %s", tenantID, claims.TenantID)
+	}
+	if claims.appOnly() && len(claims.Roles) == 0 && len(claims.Wids) == 0 {
+		return claims, permissionsError(missingGraph(claims, graphNeeds{createApp: true, dragonflySP: true}))
+	}
+	return claims, nil
+}
+
+// checkPermissions refuses, before any write, a run whose identity lacks
+// a directory permission or an RBAC action for the writes planned.
+func (p *Provider) checkPermissions(ctx context.Context, cl *resolved, claims tokenClaims, id identityChanges, roles roleChanges, secrets secretChanges) error {
+	missing := missingGraph(claims, graphNeeds{
+		createApp:   id.App.Action == peering.Create || id.SP.Action == peering.Create,
+		manageApp:   secrets.manage,
+		dragonflySP: id.DragonflySP.Action == peering.Create,
+	})
+	rbac, err := p.missingRBAC(ctx, cl, roles.assign, roles.define)
+	if err != nil {
+		return err
+	}
+	if missing = append(missing, rbac...); len(missing) > 0 {
+		return permissionsError(missing)
+	}
+	return nil
+}
+
+func permissionsError(missing []string) error {
+	return problem.Refusef("the signed-in Azure identity lacks permissions, nothing was changed:\n  - %s\n('dfpeer azure permissions' lists everything dfpeer needs)",
+		strings.Join(missing, "\n  - "))
+}
+
+// missingRBAC checks the caller's own permissions on the VNet before it
+// writes role definitions or assignments.
+func (p *Provider) missingRBAC(ctx context.Context, cl *resolved, assignments, definitions bool) ([]string, error) {
+	if !assignments && !definitions {
+		return nil, nil
+	}
+	perms, err := p.c.permissions(ctx, cl.vnet.ID)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	if assignments && !allows(perms, actionRoleAssignmentsWrite) {
+		missing = append(missing, fmt.Sprintf("assign roles on %s: Azure RBAC action %s (Owner, User Access Administrator or Role Based Access Control Administrator)", cl.vnet.ID, actionRoleAssignmentsWrite))
+	}
+	if definitions && !allows(perms, actionRoleDefinitionsWrite) {
+		missing = append(missing, fmt.Sprintf("define the custom role %s in /subscriptions/%s: Azure RBAC action %s (Owner or User Access Administrator on the subscription)", CustomRoleName, p.in.SubscriptionID, actionRoleDefinitionsWrite))
+	}
+	return missing, nil
+}
+
+// permissions lists the caller's effective permissions on a resource.
+func (c *Client) permissions(ctx context.Context, resourceID string) ([]*armauthorization.Permission, error) {
+	id, err := arm.ParseResourceID(resourceID)
+	if err != nil {
+		return nil, fmt.Errorf("resource ID %q: %w", resourceID, err)
+	}
+	sc, err := c.sub(id.SubscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	pager := sc.permissions.NewListForResourcePager(id.ResourceGroupName, id.ResourceType.Namespace, "", lastSegment(id.ResourceType.Type), id.Name, nil)
+	var out []*armauthorization.Permission
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, classify("reading your permissions on "+resourceID, err)
+		}
+		out = append(out, page.Value...)
+	}
+	return out, nil
+}
 
 // PermissionRequirements describes everything `dfpeer azure connect`
 // needs and grants.

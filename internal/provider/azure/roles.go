@@ -3,13 +3,17 @@ package azure
 import (
 	"context"
 	"crypto/sha1"
+	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/poll"
+	"github.com/dragonflydb/dfpeer/internal/problem"
 )
 
 // Roles: Network Contributor for the peering application, and the custom
@@ -166,6 +170,8 @@ func (c *Client) ensureCustomRole(ctx context.Context, subscription string, r cu
 
 // assignment is a role assignment that applies to the VNet.
 type assignment struct {
+	ID      string // its resource ID
+	Name    string // its GUID
 	Scope   string
 	Created time.Time
 }
@@ -191,7 +197,7 @@ func (c *Client) findAssignment(ctx context.Context, subscription, scope, princi
 				continue
 			}
 			if scopeCovers(str(p.Scope), scope) {
-				a := &assignment{Scope: str(p.Scope)}
+				a := &assignment{ID: str(ra.ID), Name: str(ra.Name), Scope: str(p.Scope)}
 				if p.CreatedOn != nil {
 					a.Created = *p.CreatedOn
 				}
@@ -214,10 +220,7 @@ func (c *Client) assign(ctx context.Context, subscription, scope, principalID, r
 	}
 	name := nameGUID("assignment", scope, principalID, roleGUID)
 	var out *assignment
-	err = c.retryWhile(ctx, propagationBudget, func(err error) bool {
-		code, _ := errorCode(err)
-		return code == "PrincipalNotFound"
-	}, notify, func() error {
+	err = c.retry(ctx, propagationBudget, "assigning role on "+scope, principalNotYetReplicated, notify, func() error {
 		resp, err := sc.assignments.Create(ctx, scope, name, armauthorization.RoleAssignmentCreateParameters{
 			Properties: &armauthorization.RoleAssignmentProperties{
 				RoleDefinitionID: to.Ptr(roleDefinitionID(subscription, roleGUID)),
@@ -230,21 +233,233 @@ func (c *Client) assign(ctx context.Context, subscription, scope, principalID, r
 		if err != nil {
 			return err
 		}
-		out = &assignment{Scope: scope, Created: time.Now()}
+		out = &assignment{ID: str(resp.ID), Name: name, Scope: scope, Created: time.Now()}
 		if p := resp.Properties; p != nil && p.CreatedOn != nil {
 			out.Created = *p.CreatedOn
 		}
 		return nil
 	})
 	if err != nil {
-		if code, status := errorCode(err); code == "RoleAssignmentExists" || status == http.StatusConflict {
+		if alreadyExists(err, "RoleAssignmentExists") {
 			a, ferr := c.findAssignment(ctx, subscription, scope, principalID, roleGUID)
 			if ferr != nil || a != nil {
 				return a, ferr
 			}
-			return &assignment{Scope: scope, Created: time.Now()}, nil
+			return &assignment{Name: name, Scope: scope, Created: time.Now()}, nil
 		}
 		return nil, classify("assigning role on "+scope, err)
 	}
 	return out, nil
+}
+
+// assignmentWant says whose role assignment on the VNet a change is
+// about: the application's Network Contributor, or Dragonfly's custom
+// role.
+type assignmentWant struct{ Dragonfly bool }
+
+// roleChanges are the roles' changes, in the order they are ensured, and
+// what they will write (for the permission check).
+type roleChanges struct {
+	NetworkContributor, Definition, Dragonfly, Settle peering.Change
+	// assign: some role assignment is to be made; define: the custom role
+	// is to be created or widened.
+	assign, define bool
+}
+
+// observeRoles reads the custom role and the two assignments on the VNet.
+func (p *Provider) observeRoles(ctx context.Context, cl *resolved) (roleChanges, error) {
+	var out roleChanges
+	var err error
+	cl.role, err = p.c.findCustomRole(ctx, p.in.SubscriptionID, cl.tenantID)
+	if err != nil {
+		var mismatch *roleMismatch
+		if errors.As(err, &mismatch) {
+			return out, problem.RefuseErr(err)
+		}
+		return out, err
+	}
+	var nc, df *assignment
+	if cl.sp != nil {
+		if nc, err = p.c.findAssignment(ctx, p.in.SubscriptionID, cl.vnet.ID, cl.sp.ID, networkContributor); err != nil {
+			return out, err
+		}
+	}
+	if cl.dfSP != nil && cl.role.Exists && !cl.role.NeedsScope {
+		if df, err = p.c.findAssignment(ctx, p.in.SubscriptionID, cl.vnet.ID, cl.dfSP.ID, cl.role.GUID); err != nil {
+			return out, err
+		}
+	}
+	out.NetworkContributor = assignmentChange(cl, nc, cl.sp, networkContributor, assignmentWant{},
+		"Network Contributor for "+cl.appName, fmt.Sprintf("Network Contributor for %s on %s", cl.appName, cl.vnet.Name))
+	out.Dragonfly = assignmentChange(cl, df, cl.dfSP, cl.role.GUID, assignmentWant{Dragonfly: true},
+		CustomRoleName+" for Dragonfly Cloud", fmt.Sprintf("%s for Dragonfly Cloud on %s", CustomRoleName, cl.vnet.Name))
+	out.assign = nc == nil || df == nil
+
+	subScope := "/subscriptions/" + p.in.SubscriptionID
+	def := peering.Change{Action: peering.Create, Kind: peering.KindRoleDefinition, Target: subScope, Found: peering.Absent,
+		ID:     roleDefinitionID(p.in.SubscriptionID, cl.role.GUID),
+		Detail: fmt.Sprintf("custom role %s (%s), assignable in %s", CustomRoleName, actionPeer, subScope), Title: "Custom role " + CustomRoleName}
+	switch {
+	case cl.role.Exists && cl.role.NeedsScope:
+		def.Action, def.Found, def.Reason = peering.Update, peering.Different, "not assignable in "+subScope
+		def.Detail = fmt.Sprintf("custom role %s: make it assignable in %s too", CustomRoleName, subScope)
+	case cl.role.Exists:
+		def.Action, def.Found = peering.Unchanged, peering.AsWanted
+	}
+	out.Definition = def
+	out.define = def.Action != peering.Unchanged
+
+	out.Settle = peering.Change{Action: peering.Wait, Kind: peering.KindRoleAssignment, Target: cl.vnet.ID, Quiet: true,
+		Detail: "let Dragonfly Cloud's role assignment take effect before the connection exists", Title: "Let Dragonfly Cloud's role take effect"}
+	return out, nil
+}
+
+// assignmentChange classifies one assignment: ours when dfpeer made it
+// on the VNet under the name it derives; one made by someone else (on the
+// VNet or above it) does the job but is not dfpeer's to remove.
+func assignmentChange(cl *resolved, a *assignment, sp *ServicePrincipal, roleGUID string, want assignmentWant, detail, title string) peering.Change {
+	c := peering.Change{Action: peering.Create, Kind: peering.KindRoleAssignment, Target: cl.vnet.ID, Detail: detail, Title: title,
+		Found: peering.Absent, Want: want}
+	if a == nil {
+		return c
+	}
+	c.Action, c.ID, c.Found = peering.Unchanged, a.ID, peering.AsWanted
+	if !strings.EqualFold(a.Scope, cl.vnet.ID) || !strings.EqualFold(a.Name, nameGUID("assignment", cl.vnet.ID, sp.ID, roleGUID)) {
+		c.Found, c.Reason = peering.NotOurs, "granted on "+a.Scope+" by someone else (assignment "+a.Name+")"
+	}
+	return c
+}
+
+// ensureRoleDefinition creates the custom role, or makes it assignable
+// in this subscription too.
+func (p *Provider) ensureRoleDefinition(ctx context.Context, cl *resolved) (string, error) {
+	r, err := p.c.findCustomRole(ctx, p.in.SubscriptionID, cl.tenantID)
+	if err != nil {
+		return "", err
+	}
+	cl.role = r
+	if r.Exists && !r.NeedsScope {
+		return "already present", nil
+	}
+	if err := p.c.ensureCustomRole(ctx, p.in.SubscriptionID, r); err != nil {
+		return "", err
+	}
+	cl.role.Exists, cl.role.NeedsScope = true, false
+	if r.Exists {
+		return "made assignable in this subscription", nil
+	}
+	return "created", nil
+}
+
+// ensureRoleAssignment gives the principal its role on the VNet unless an
+// assignment at or above it already does.
+func (p *Provider) ensureRoleAssignment(ctx context.Context, s *peering.State, cl *resolved, want assignmentWant) (string, error) {
+	principal, role := cl.sp.ID, networkContributor
+	if want.Dragonfly {
+		principal, role = cl.dfSP.ID, cl.role.GUID
+	}
+	a, err := p.c.findAssignment(ctx, p.in.SubscriptionID, cl.vnet.ID, principal, role)
+	if err != nil {
+		return "", err
+	}
+	note := "granted"
+	if a != nil {
+		note = "already granted"
+		if !strings.EqualFold(a.Scope, cl.vnet.ID) {
+			note += " (on " + a.Scope + ")"
+		}
+	} else {
+		a, err = p.c.assign(ctx, p.in.SubscriptionID, cl.vnet.ID, principal, role, func(error) {
+			s.Report.Update("waiting for the service principal to replicate")
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	if want.Dragonfly {
+		cl.dfAssignment = a
+	}
+	return note, nil
+}
+
+// ensureSettled waits until Dragonfly's role assignment is old enough to
+// be in effect: Dragonfly peers with the VNet as soon as the connection
+// exists, and dfpeer cannot observe another principal's access.
+func (p *Provider) ensureSettled(ctx context.Context, s *peering.State, cl *resolved) (string, error) {
+	if cl.dfAssignment == nil || cl.dfAssignment.Created.IsZero() {
+		return "nothing to wait for", nil
+	}
+	wait := p.c.rolePropagation - time.Since(cl.dfAssignment.Created)
+	if wait <= 0 {
+		return "in effect", nil
+	}
+	wait = min(wait, p.c.rolePropagation)
+	s.Report.Update(fmt.Sprintf("Azure takes a while to apply a new role assignment; %s", roundDuration(wait)))
+	if err := poll.Sleep(ctx, nil, wait); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("waited %s", roundDuration(wait)), nil
+}
+
+// removeRoleAssignment deletes an assignment dfpeer made (by its ID);
+// ARM answers 204 for one already gone.
+func (p *Provider) removeRoleAssignment(ctx context.Context, cl *resolved, c peering.Change) (string, error) {
+	if c.ID == "" {
+		return "already gone", nil
+	}
+	sc, err := p.c.sub(p.in.SubscriptionID)
+	if err != nil {
+		return "", err
+	}
+	resp, err := sc.assignments.DeleteByID(ctx, c.ID, nil)
+	if err == nil && resp.ID == nil {
+		return "already gone", nil // 204: ARM had none
+	}
+	return deleted("role assignment "+lastSegment(c.ID), err)
+}
+
+// removeRoleDefinition deletes the custom role when nothing in the
+// subscription is assigned it any more and it serves no other
+// subscription; otherwise it is kept, saying why.
+func (p *Provider) removeRoleDefinition(ctx context.Context, cl *resolved, c peering.Change) (string, error) {
+	sc, err := p.c.sub(p.in.SubscriptionID)
+	if err != nil {
+		return "", err
+	}
+	subScope := "/subscriptions/" + p.in.SubscriptionID
+	guid := lastSegment(c.ID)
+	got, err := sc.roleDefs.Get(ctx, subScope, guid, nil)
+	if err != nil {
+		if isNotFound(err) {
+			return "already gone", nil
+		}
+		return "", classify("reading role definition "+CustomRoleName, err)
+	}
+	props := got.Properties
+	if props == nil || !strings.EqualFold(str(props.RoleName), CustomRoleName) {
+		return "kept: role " + guid + " is not " + CustomRoleName, nil
+	}
+	for _, s := range props.AssignableScopes {
+		if !strings.EqualFold(strings.TrimRight(str(s), "/"), subScope) {
+			return "kept: it is also assignable in " + str(s), nil
+		}
+	}
+	n := 0
+	pager := sc.assignments.NewListForScopePager(subScope, nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return "", classify("listing role assignments of "+subScope, err)
+		}
+		for _, ra := range page.Value {
+			if ra.Properties != nil && strings.EqualFold(lastSegment(str(ra.Properties.RoleDefinitionID)), guid) {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("kept: still assigned (%d assignment(s))", n), nil
+	}
+	_, err = sc.roleDefs.Delete(ctx, subScope, guid, nil)
+	return deleted("role "+CustomRoleName, err)
 }

@@ -464,6 +464,7 @@ func (s *Sim) dispatchARM(ctx *armCtx) *armError {
 		{"roleDefinitions", "GET"}:   s.listRoleDefinitions,
 		{"roleDefinition", "GET"}:    s.getRoleDefinition,
 		{"roleDefinition", "PUT"}:    s.putRoleDefinition,
+		{"roleDefinition", "DELETE"}: s.deleteRoleDefinition,
 		{"roleAssignments", "GET"}:   s.listRoleAssignments,
 		{"roleAssignment", "GET"}:    s.getRoleAssignment,
 		{"roleAssignment", "PUT"}:    s.putRoleAssignment,

@@ -148,6 +148,7 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, rest string) {
 		"ServicePrincipals_List":      s.listServicePrincipals,
 		"ServicePrincipals_Create":    s.createServicePrincipal,
 		"ServicePrincipals_Get":       s.getServicePrincipal,
+		"ServicePrincipals_Delete":    s.deleteServicePrincipal,
 	}
 	h := handlers[op]
 	if h == nil || (ctx.t.action != "" && r.Method != http.MethodPost) {
