@@ -23,10 +23,8 @@ import (
 // signs in as it to both tenants, and removes the secret whatever
 // happens. The secret lives only in memory, inside withTempSecret.
 
-// KindClientSecret is the kind of the secret's changes. Its text is the
-// public JSON of a plan (`changes[].kind`), which has always said
-// "client_secret" for Azure.
-const KindClientSecret peering.Kind = "client_secret"
+// KindClientSecret is the kind of the secret's changes.
+const KindClientSecret = peering.KindClientSecret
 
 const (
 	// tempSecretName marks the client secrets dfpeer adds, so a re-run

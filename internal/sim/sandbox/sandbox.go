@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/internal/endpoint"
 	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
 	"github.com/dragonflydb/dfpeer/internal/sim/azuresim"
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
@@ -120,7 +120,7 @@ type Sandbox struct {
 	Demo Demo
 
 	URL       string // base of the plain-http listener
-	Endpoints *cmdutil.Endpoints
+	Endpoints *endpoint.Sandbox
 
 	servers []*http.Server
 	closers []func()
@@ -138,7 +138,7 @@ func Start(opts Options) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--port/address %q: %w", opts.Addr, err)
 	}
-	if !cmdutil.IsLoopback(host) {
+	if !endpoint.IsLoopback(host) {
 		return nil, fmt.Errorf("the sandbox only listens on loopback, not %s", host)
 	}
 	sb := &Sandbox{}
@@ -198,13 +198,13 @@ func Start(opts Options) (*Sandbox, error) {
 	}
 	sb.closers = append(sb.closers, sb.AzureServer.Close)
 
-	sb.Endpoints = &cmdutil.Endpoints{
+	sb.Endpoints = &endpoint.Sandbox{
 		DFCloudURL: sb.URL,
 		DFCloudKey: APIKey,
-		AWS: &cmdutil.AWSEndpoints{URL: sb.URL + "/aws", Region: AWSRegion,
+		AWS: &endpoint.AWS{URL: sb.URL + "/aws", Region: AWSRegion,
 			AccessKeyID: AWSAccessKeyID, SecretAccessKey: AWSSecretAccessKey},
-		GCP: &cmdutil.GCPEndpoints{URL: sb.URL + "/compute/v1/", Token: GCPToken, Project: GCPProject},
-		Azure: &cmdutil.AzureEndpoints{MetadataURL: sb.Azure.MetadataURL(sb.AzureServer.URL),
+		GCP: &endpoint.GCP{URL: sb.URL + "/compute/v1/", Token: GCPToken, Project: GCPProject},
+		Azure: &endpoint.Azure{MetadataURL: sb.Azure.MetadataURL(sb.AzureServer.URL),
 			TenantID: AzureTenantID, ClientID: AzureClientID, ClientSecret: AzureClientSecret, SubscriptionID: AzureSubscriptionID,
 			Transport: sb.AzureServer.Transport(), RolePropagation: d.AzureRolePropagation},
 	}
@@ -279,7 +279,7 @@ func delays(fast bool) Delays {
 
 // StartForCLI starts a sandbox for `dfpeer --sandbox`: it lives as long as
 // the process.
-func StartForCLI() (*cmdutil.Endpoints, error) {
+func StartForCLI() (*endpoint.Sandbox, error) {
 	sb, err := Start(Options{})
 	if err != nil {
 		return nil, err
