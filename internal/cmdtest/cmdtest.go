@@ -294,3 +294,28 @@ func DryRunPlan(t *testing.T, e *Env, state func(*Env) []byte, args []string) (p
 	}
 	return plan, counts
 }
+
+// Diff shows the lines of two snapshots that differ, for a failure
+// message: "- line" only in a, "+ line" only in b.
+func Diff(a, b []byte) string {
+	in := func(s []byte) map[string]int {
+		m := map[string]int{}
+		for _, l := range strings.Split(string(s), "\n") {
+			m[l]++
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out strings.Builder
+	for _, l := range strings.Split(string(a), "\n") {
+		if mb[l] == 0 {
+			fmt.Fprintf(&out, "- %s\n", l)
+		}
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if ma[l] == 0 {
+			fmt.Fprintf(&out, "+ %s\n", l)
+		}
+	}
+	return out.String()
+}

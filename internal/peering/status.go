@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -84,11 +85,16 @@ func Diagnose(ctx context.Context, o StatusOptions) (*Health, error) {
 	} else if conn, err = findConnection(ctx, o.API, net.NetworkID, o.Name, peer, o.NameGiven); err != nil {
 		return nil, err
 	}
+	if conn == nil {
+		if o.ID != "" {
+			return nil, problem.Refuse("connection", o.ID, "see 'dfpeer connections list'", "no such connection")
+		}
+		return nil, problem.Refuse("name", o.Name, "connect it with: "+o.Repair,
+			"no connection of that name (or to this %s) in network %s", prov.Name(), net.Name)
+	}
 	h := &Health{Name: o.Name, NetworkID: net.NetworkID, Provider: prov.Name(), Checks: []Check{}}
 	h.Checks = append(h.Checks, dragonflyChecks(conn, o)...)
-	if conn != nil {
-		h.ConnectionID, h.Name, h.Status, h.StatusDetail = conn.ConnectionID, conn.Config.Name, string(conn.Status), conn.StatusDetail
-	}
+	h.ConnectionID, h.Name, h.Status, h.StatusDetail = conn.ConnectionID, conn.Config.Name, string(conn.Status), conn.StatusDetail
 	obs, err := prov.Observe(ctx, Target{Network: net, Name: h.Name, Peer: peer, Existing: conn})
 	if err != nil {
 		return nil, err
@@ -109,10 +115,6 @@ func Diagnose(ctx context.Context, o StatusOptions) (*Health, error) {
 }
 
 func dragonflyChecks(conn *dfcloud.Connection, o StatusOptions) []Check {
-	if conn == nil {
-		return []Check{{ID: "connection", Side: SideDragonfly, Status: Fail, Resource: o.Name,
-			Message: fmt.Sprintf("no connection named %s in network %s", o.Name, o.Network.Name), Fix: o.Repair}}
-	}
 	c := Check{ID: "connection", Side: SideDragonfly, Resource: conn.ConnectionID}
 	detail := ""
 	if conn.StatusDetail != "" {

@@ -19,7 +19,7 @@ func NewCmdAzure(f *cmdutil.Factory) *cobra.Command {
 		Use:   "azure <command>",
 		Short: "Peer a Dragonfly Cloud network with an Azure VNet",
 	}
-	cmd.AddCommand(NewCmdConnect(f, nil), newCmdPermissions(f))
+	cmd.AddCommand(NewCmdConnect(f, nil), NewCmdStatus(f, nil), NewCmdDisconnect(f, nil), newCmdPermissions(f))
 	return cmd
 }
 

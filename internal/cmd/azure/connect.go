@@ -32,6 +32,8 @@ type ConnectOptions struct {
 	AppName           string
 	AppNameGiven      bool // --app-name was given (otherwise it is derived from the VNet)
 	UseRemoteGateways bool
+	// KeepIdentity is disconnect's --keep-identity.
+	KeepIdentity bool
 
 	// Azure signs in and returns what connect needs of Azure; NewCmdConnect
 	// sets the real one (azprov.NewClient), tests a fake.
@@ -79,7 +81,15 @@ const maxAppName = 120
 
 // NewCmdConnect returns `dfpeer azure connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbConnect, runF)
+}
+
+// newCmd builds connect, status or disconnect: the same flags find the
+// connection; connect also takes the application and gateway choices,
+// disconnect --keep-identity.
+func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
 	opts := &ConnectOptions{Factory: f, Azure: SignIn}
+	opts.Common.Verb = verb
 	cmd := &cobra.Command{
 		Use:   "connect",
 		Short: "Peer a Dragonfly Cloud network with an Azure VNet, end to end",
@@ -139,6 +149,13 @@ sovereign cloud (as for the Azure CLI); AZURE_AUTHORITY_HOST is honoured.
 	fl.StringVar(&opts.ResourceGroup, "resource-group", "", "resource group of the VNet (default: found from the VNet's name)")
 	fl.StringVar(&opts.VNet, "vnet", "", "your virtual network to peer, by name")
 	fl.StringVar(&opts.Region, "region", "", "the VNet's region (default: its location; a different value is refused)")
+	if verb != connectcmd.VerbConnect {
+		connectcmd.SetVerbHelp(cmd, verb, help)
+		if verb == connectcmd.VerbDisconnect {
+			fl.BoolVar(&opts.KeepIdentity, "keep-identity", false, "keep the application, its service principal, the custom role and the role assignments")
+		}
+		return cmd
+	}
 	fl.StringVar(&opts.AppName, "app-name", "", "display name of the Azure AD application created for the peering (default: dfpeer-<vnet>)")
 	fl.BoolVar(&opts.UseRemoteGateways, "use-remote-gateways", false, "let the VNet use Dragonfly Cloud's VNet gateways over the peering")
 	return cmd
@@ -167,10 +184,10 @@ func (o *ConnectOptions) validate() error {
 			return cmdutil.FlagErrorf("invalid value %q for --app-name: %v", o.AppName, err)
 		}
 	}
-	if err := connectcmd.RequireFlag(o.Network, "--network", canPrompt); err != nil {
+	if err := o.Common.RequireFlag(o.Network, "--network", canPrompt); err != nil {
 		return err
 	}
-	return connectcmd.RequireFlag(o.VNet, "--vnet", canPrompt)
+	return o.Common.RequireFlag(o.VNet, "--vnet", canPrompt)
 }
 
 func validateAppName(name string) error {
@@ -198,6 +215,17 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	api, err := f.DFCloud()
 	if err != nil {
 		return err
+	}
+	if o.ConnectionID != "" {
+		conn, net, err := connectcmd.FromConnection(ctx, api, o.ConnectionID, "azure")
+		if err != nil {
+			return err
+		}
+		peer := conn.Config.Peer
+		o.Network, o.Name, o.Subscription, o.VNet, o.Region = net.NetworkID, conn.Config.Name, peer.AccountID, peer.VPCID, peer.Region
+		if peer.Azure != nil {
+			o.ResourceGroup = peer.Azure.ResourceGroup
+		}
 	}
 	net, err := connectcmd.ChooseNetwork(ctx, api, f.Prompter(), o.Network, "azure")
 	if err != nil {
@@ -237,7 +265,7 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	if !o.AppNameGiven {
 		o.AppName = DefaultAppName(o.VNet)
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt, o.Name, connectcmd.DefaultName(o.VNet, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && o.Verb == connectcmd.VerbConnect, o.Name, connectcmd.DefaultName(o.VNet, net.Name))
 	if err != nil {
 		return err
 	}
@@ -245,11 +273,13 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	prov := client.Provider(azprov.Inputs{
 		SubscriptionID: o.Subscription, ResourceGroup: o.ResourceGroup, VNet: o.VNet, Region: o.Region,
 		AppName: o.AppName, AppNameGiven: o.AppNameGiven, UseRemoteGateways: o.UseRemoteGateways,
-		Port: o.Port, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait,
+		Port: o.Port, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait, KeepIdentity: o.KeepIdentity,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
+		Repair: connectcmd.CommandLine([]string{"azure", "connect"}, "--network", net.Name, "--subscription", o.Subscription,
+			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--name", name),
 	}
 	return run.Execute(ctx)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	gcpprov "github.com/dragonflydb/dfpeer/internal/provider/gcp"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
 // ConnectOptions are the inputs of `dfpeer gcp connect`.
@@ -62,7 +63,14 @@ const maxTargetServiceAccounts = 10
 
 // NewCmdConnect returns `dfpeer gcp connect`.
 func NewCmdConnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbConnect, runF)
+}
+
+// newCmd builds connect, status or disconnect: the same flags find the
+// connection; connect also takes the firewall targets and route exchange.
+func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
 	opts := &ConnectOptions{Factory: f, NewCloud: newCloud}
+	opts.Common.Verb = verb
 	var importRoutes, exportRoutes bool
 	cmd := &cobra.Command{
 		Use:   "connect",
@@ -127,6 +135,10 @@ points dfpeer at another Compute endpoint, as it does gcloud.
 	opts.Common.AddFlags(fl, "gcp")
 	fl.StringVar(&opts.Project, "project", "", "your project ID (default: the credentials' project, GOOGLE_CLOUD_PROJECT, or gcloud's project)")
 	fl.StringVar(&opts.VPC, "vpc", "", "your VPC network to peer, by name, e.g. app-network")
+	if verb != connectcmd.VerbConnect {
+		connectcmd.SetVerbHelp(cmd, verb, help)
+		return cmd
+	}
 	fl.StringSliceVar(&opts.FirewallTargetTags, "firewall-target-tags", nil, "network tags the firewall rule applies to; comma-separated or repeated (default: every instance of the network)")
 	fl.StringSliceVar(&opts.FirewallTargetServiceAccounts, "firewall-target-service-accounts", nil, "service accounts whose instances the firewall rule applies to (instead of tags)")
 	fl.BoolVar(&importRoutes, "import-custom-routes", false, "import custom routes from Dragonfly's network (default off; an existing peering's setting is kept)")
@@ -155,10 +167,10 @@ func (o *ConnectOptions) validate() error {
 	if len(o.FirewallTargetTags) > 0 && len(o.FirewallTargetServiceAccounts) > 0 {
 		return cmdutil.FlagErrorf("--firewall-target-tags and --firewall-target-service-accounts cannot be used together: a firewall rule targets either tags or service accounts")
 	}
-	if err := connectcmd.RequireFlag(o.Network, "--network", canPrompt); err != nil {
+	if err := o.Common.RequireFlag(o.Network, "--network", canPrompt); err != nil {
 		return err
 	}
-	return connectcmd.RequireFlag(o.VPC, "--vpc", canPrompt)
+	return o.Common.RequireFlag(o.VPC, "--vpc", canPrompt)
 }
 
 func validateTags(tags []string) error {
@@ -188,6 +200,20 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	ios := f.IOStreams
 	canPrompt := ios.CanPrompt()
 
+	var api *dfcloud.Client
+	if o.ConnectionID != "" {
+		// The project comes from the connection: read it first.
+		var err error
+		if api, err = f.DFCloud(); err != nil {
+			return err
+		}
+		conn, net, err := connectcmd.FromConnection(ctx, api, o.ConnectionID, "gcp")
+		if err != nil {
+			return err
+		}
+		o.Network, o.Name, o.Project, o.VPC = net.NetworkID, conn.Config.Name, conn.Config.Peer.AccountID, conn.Config.Peer.VPCID
+	}
+
 	// The cloud side first: missing credentials or a bad endpoint fail
 	// before any question is asked.
 	ep, err := f.Endpoints()
@@ -210,9 +236,10 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	}
 	defer cloud.Close()
 
-	api, err := f.DFCloud()
-	if err != nil {
-		return err
+	if api == nil {
+		if api, err = f.DFCloud(); err != nil {
+			return err
+		}
 	}
 	net, err := connectcmd.ChooseNetwork(ctx, api, f.Prompter(), o.Network, "gcp")
 	if err != nil {
@@ -221,12 +248,13 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	if err := o.askVPC(ctx, cloud, f.Prompter()); err != nil {
 		return err
 	}
-	if canPrompt && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
+	connecting := o.Verb == connectcmd.VerbConnect
+	if canPrompt && connecting && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
 		if err := o.askTags(f.Prompter()); err != nil {
 			return err
 		}
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
 	if err != nil {
 		return err
 	}
@@ -240,6 +268,8 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
+		Repair: connectcmd.CommandLine([]string{"gcp", "connect"}, "--network", net.Name, "--project", cloud.Project,
+			"--vpc", o.VPC, "--name", name),
 	}
 	return run.Execute(ctx)
 }

@@ -17,7 +17,7 @@ func NewCmdGCP(f *cmdutil.Factory) *cobra.Command {
 		Use:   "gcp <command>",
 		Short: "Peer a Dragonfly Cloud network with a GCP VPC network",
 	}
-	cmd.AddCommand(NewCmdConnect(f, nil), newCmdPermissions(f))
+	cmd.AddCommand(NewCmdConnect(f, nil), NewCmdStatus(f, nil), NewCmdDisconnect(f, nil), newCmdPermissions(f))
 	return cmd
 }
 

@@ -32,6 +32,9 @@ type Inputs struct {
 	Timeout time.Duration
 	// NoWait skips waiting for the peering to be Connected.
 	NoWait bool
+	// KeepIdentity (disconnect --keep-identity) keeps the application,
+	// its service principal, the custom role and the role assignments.
+	KeepIdentity bool
 }
 
 // Provider implements peering.Provider for Azure. It holds only the
@@ -182,7 +185,38 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if !p.in.NoWait {
 		changes = append(changes, pe.WaitConnected)
 	}
+	keepShared(changes, t, cl, p.in)
 	return &peering.Observation{Changes: changes, Cloud: cl}, nil
+}
+
+// keepShared marks the identity disconnect must leave in place: all of it
+// with --keep-identity, and whatever another live connection still relies
+// on (the same VNet, or the same application). Dragonfly's own service
+// principal is always kept: other VNets of the tenant may use it.
+func keepShared(changes []peering.Change, t peering.Target, cl *resolved, in Inputs) {
+	reason := ""
+	if in.KeepIdentity {
+		reason = "--keep-identity"
+	}
+	for _, o := range t.Others {
+		peer := o.Config.Peer
+		sameVNet := strings.EqualFold(peer.AccountID, in.SubscriptionID) && strings.EqualFold(peer.VPCID, in.VNet)
+		sameApp := cl.app != nil && peer.Azure != nil && peer.Azure.AppObjectID == connectionAppID(cl.app)
+		if reason == "" && (sameVNet || sameApp) {
+			reason = fmt.Sprintf("connection %s (%s) still uses it", o.Config.Name, o.ConnectionID)
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		switch {
+		case c.Kind == peering.KindServicePrincipal && isDragonflySP(c):
+			c.KeepReason = "Dragonfly Cloud's own service principal: other VNets of the tenant may use it"
+		case reason == "":
+		case c.Kind == peering.KindApplication, c.Kind == peering.KindServicePrincipal,
+			c.Kind == peering.KindRoleAssignment, c.Kind == peering.KindRoleDefinition:
+			c.KeepReason = reason
+		}
+	}
 }
 
 // observeVNet reads the VNet and refuses one in another region or whose
@@ -325,3 +359,8 @@ func roundDuration(d time.Duration) time.Duration {
 }
 
 var _ peering.Provider = (*Provider)(nil)
+
+func isDragonflySP(c *peering.Change) bool {
+	w, ok := c.Want.(principalWant)
+	return ok && w.Dragonfly
+}
