@@ -96,7 +96,7 @@ func MakeRemovalPlan(ctx context.Context, o DisconnectOptions) (*Plan, error) {
 	if conn != nil {
 		name = conn.Config.Name
 	}
-	obs, err := prov.Observe(ctx, Target{Network: net, Name: name, Peer: peer, Existing: conn, Others: others})
+	obs, err := prov.Observe(ctx, Target{Network: net, Name: name, Peer: peer, Existing: conn, Others: others, Purpose: ForDisconnect})
 	if err != nil {
 		return nil, err
 	}
@@ -198,15 +198,14 @@ func ApplyRemoval(ctx context.Context, o DisconnectOptions, plan *Plan) (*Remova
 // removeConnection deletes the connection (gone already is fine) and
 // waits until Dragonfly says deleted; it returns the status reached.
 func removeConnection(ctx context.Context, o DisconnectOptions, id string) (string, error) {
-	if err := o.API.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
-		return "", fmt.Errorf("deleting connection %s: %w", id, err)
-	}
 	if o.NoWait {
+		if err := o.API.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
+			return "", fmt.Errorf("deleting connection %s: %w", id, err)
+		}
 		return string(dfcloud.ConnectionDeleting), nil
 	}
-	c, err := WaitStatus(ctx, o.API, id, dfcloud.ConnectionDeleted, o.Timeout, o.Poll, o.Report)
-	if err != nil {
+	if err := deleteConnection(ctx, o.API, id, o.Timeout, o.Poll, o.Report); err != nil {
 		return "", err
 	}
-	return string(c.Status), nil
+	return string(dfcloud.ConnectionDeleted), nil
 }

@@ -42,6 +42,10 @@ type Options struct {
 	NoWait    bool
 	Timeout   time.Duration
 	Poll      dfcloud.WaitOptions
+	// Recreate replaces a failed or irrecoverable connection (which the
+	// API cannot update) with a new one, and converges the cloud side to
+	// the new peering.
+	Recreate bool
 }
 
 // MakePlan checks everything and reads what exists, changing nothing: the
@@ -58,18 +62,25 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var replaces *dfcloud.Connection
 	if existing != nil {
 		name = existing.Config.Name
-		if err := checkAdoptable(existing, peer, name); err != nil {
+		if o.Recreate && SamePeer(existing.Config.Peer, peer) && Unrepairable(existing) {
+			replaces, existing = existing, nil
+		} else if err := checkAdoptable(existing, peer, name); err != nil {
 			return nil, err
 		}
 	}
-	obs, err := prov.Observe(ctx, Target{Network: net, Name: name, Peer: peer, Existing: existing})
+	obs, err := prov.Observe(ctx, Target{Network: net, Name: name, Peer: peer, Existing: existing, Replaces: replaces})
 	if err != nil {
 		return nil, err
 	}
 	plan := &Plan{NetworkID: net.NetworkID, Name: name, Provider: prov.Name(),
-		Network: net, Peer: peer, Existing: existing, Cloud: obs.Cloud}
+		Network: net, Peer: peer, Existing: existing, Replaces: replaces, Cloud: obs.Cloud}
+	if replaces != nil {
+		plan.Changes = append(plan.Changes, Change{Action: Remove, Kind: KindConnection, Target: "Dragonfly Cloud", ID: replaces.ConnectionID, Found: Different,
+			Detail: fmt.Sprintf("%s connection %s (%s): it cannot be repaired in place", replaces.Status, name, replaces.ConnectionID)})
+	}
 	if existing != nil {
 		plan.Changes = append(plan.Changes, Change{Action: Adopt, Kind: KindConnection, Target: "Dragonfly Cloud", ID: existing.ConnectionID, Found: AsWanted,
 			Detail: fmt.Sprintf("existing connection %s (%s, %s)", name, existing.ConnectionID, existing.Status)})
@@ -100,6 +111,14 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 	net, prov := plan.Network, o.Provider
 	st := &State{Network: net, Peer: plan.Peer, Report: o.Report, Cloud: plan.Cloud,
 		Result: &Result{Name: plan.Name, NetworkID: net.NetworkID, Provider: prov.Name(), FirewallRules: []FirewallRule{}}}
+	if r := plan.Replaces; r != nil {
+		o.Report.Start(fmt.Sprintf("Delete the %s connection %s", r.Status, r.ConnectionID))
+		if err := deleteConnection(ctx, o.API, r.ConnectionID, o.Timeout, o.Poll, o.Report); err != nil {
+			o.Report.Fail(err)
+			return st.Result, interrupted(ctx, err)
+		}
+		o.Report.Done("deleted")
+	}
 	if err := ensurePhase(ctx, prov, st, plan.Changes, BeforeConnection); err != nil {
 		return st.Result, interrupted(ctx, err)
 	}
@@ -232,6 +251,29 @@ func SamePeer(a, b dfcloud.Peer) bool {
 	return true
 }
 
+// Unrepairable says a connection cannot be brought back in place: the
+// API cannot update a connection, so only deleting and creating it again
+// helps (connect --recreate).
+func Unrepairable(c *dfcloud.Connection) bool {
+	return c.Status == dfcloud.ConnectionFailed || c.Status == dfcloud.ConnectionIrrecoverable
+}
+
+// deleteConnection deletes a connection (gone already is fine) and waits
+// until Dragonfly says it is deleted.
+func deleteConnection(ctx context.Context, api API, id string, timeout time.Duration, wo dfcloud.WaitOptions, rep Reporter) error {
+	d, ok := api.(interface {
+		DeleteConnection(ctx context.Context, id string) error
+	})
+	if !ok {
+		return fmt.Errorf("the Dragonfly client cannot delete connections")
+	}
+	if err := d.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
+		return fmt.Errorf("deleting connection %s: %w", id, err)
+	}
+	_, err := WaitStatus(ctx, api, id, dfcloud.ConnectionDeleted, timeout, wo, rep)
+	return err
+}
+
 func checkAdoptable(c *dfcloud.Connection, peer dfcloud.Peer, name string) error {
 	if !SamePeer(c.Config.Peer, peer) {
 		return problem.Refuse("name", fmt.Sprintf("%q", name),
@@ -244,8 +286,11 @@ func checkAdoptable(c *dfcloud.Connection, peer dfcloud.Peer, name string) error
 		if detail == "" {
 			detail = "no detail given"
 		}
-		return problem.Refuse("name", fmt.Sprintf("%q", name),
-			fmt.Sprintf("delete it with 'dfpeer connections delete %s --wait' and run again", c.ConnectionID),
+		fix := fmt.Sprintf("delete it with 'dfpeer connections delete %s --wait' and run again", c.ConnectionID)
+		if Unrepairable(c) {
+			fix = "it cannot be repaired in place: add --recreate to delete it and create it again"
+		}
+		return problem.Refuse("name", fmt.Sprintf("%q", name), fix,
 			"the existing connection %s is %s (%s)", c.ConnectionID, c.Status, detail)
 	}
 	return nil

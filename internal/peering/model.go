@@ -108,7 +108,24 @@ type Target struct {
 	// Others are the account's other live connections: a resource one of
 	// them uses is kept by disconnect.
 	Others []dfcloud.Connection
+	// Replaces is the failed or irrecoverable connection connect
+	// --recreate deletes before creating Existing's successor: what the
+	// cloud side still has of it (routes to its peering) is to be
+	// repointed, not refused.
+	Replaces *dfcloud.Connection
+	// Purpose says which verb observes: connect refuses what would stand
+	// in its way; status and disconnect classify it and go on.
+	Purpose Purpose
 }
+
+// Purpose is the verb an observation is for.
+type Purpose int
+
+const (
+	ForConnect Purpose = iota
+	ForStatus
+	ForDisconnect
+)
 
 // Observation is what a provider read: the connection's resources on its
 // cloud in the order they are ensured, and the provider's resolved
@@ -208,6 +225,8 @@ type Plan struct {
 	Network  *dfcloud.Network    `json:"-"`
 	Peer     dfcloud.Peer        `json:"-"`
 	Existing *dfcloud.Connection `json:"-"`
+	// Replaces is the connection --recreate deletes first.
+	Replaces *dfcloud.Connection `json:"-"`
 	Cloud    any                 `json:"-"`
 }
 

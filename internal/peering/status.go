@@ -95,7 +95,7 @@ func Diagnose(ctx context.Context, o StatusOptions) (*Health, error) {
 	h := &Health{Name: o.Name, NetworkID: net.NetworkID, Provider: prov.Name(), Checks: []Check{}}
 	h.Checks = append(h.Checks, dragonflyChecks(conn, o)...)
 	h.ConnectionID, h.Name, h.Status, h.StatusDetail = conn.ConnectionID, conn.Config.Name, string(conn.Status), conn.StatusDetail
-	obs, err := prov.Observe(ctx, Target{Network: net, Name: h.Name, Peer: peer, Existing: conn})
+	obs, err := prov.Observe(ctx, Target{Network: net, Name: h.Name, Peer: peer, Existing: conn, Purpose: ForStatus})
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func dragonflyChecks(conn *dfcloud.Connection, o StatusOptions) []Check {
 	case dfcloud.ConnectionFailed, dfcloud.ConnectionIrrecoverable:
 		c.Status = Fail
 		c.Message = fmt.Sprintf("%s%s; a connection in this state cannot be repaired in place", conn.Status, detail)
-		c.Fix = fmt.Sprintf("dfpeer connections delete %s --wait, then %s", conn.ConnectionID, o.Repair)
+		c.Fix = o.Repair + " --recreate"
 	default:
 		c.Status, c.Message = Fail, string(conn.Status)+detail
 	}

@@ -40,6 +40,9 @@ type Common struct {
 	Port    int
 	DryRun  bool
 	NoWait  bool
+	// Recreate (connect --recreate) replaces a failed or irrecoverable
+	// connection.
+	Recreate bool
 	// ConnectionID (--connection) finds the connection by ID; the
 	// network and the cloud side are then read from its configuration.
 	ConnectionID string
@@ -57,6 +60,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
 	case VerbConnect:
 		fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
 		fs.BoolVar(&c.NoWait, "no-wait", false, "stop once your side is done, without waiting for the connection to become active")
+		fs.BoolVar(&c.Recreate, "recreate", false, "replace a failed or irrecoverable connection: delete it, create it again, and point your side at the new peering")
 	case VerbDisconnect:
 		fs.StringVar(&c.ConnectionID, "connection", "", "the connection's ID (instead of --network, --name and your VPC's flags)")
 		fs.BoolVar(&c.DryRun, "dry-run", false, "print what would be removed and exit without changing anything")
@@ -276,7 +280,7 @@ func (r *Run) connect(ctx context.Context) error {
 	ios := r.IO
 	opts := peering.Options{
 		API: r.API, Provider: r.Provider, Network: r.Network, Name: r.Name, NameGiven: r.Common.Name != "",
-		Report: progress.New(ios), NoWait: r.Common.NoWait, Timeout: r.Timeout, Poll: r.Poll,
+		Report: progress.New(ios), NoWait: r.Common.NoWait, Timeout: r.Timeout, Poll: r.Poll, Recreate: r.Common.Recreate,
 	}
 	plan, err := peering.MakePlan(ctx, opts)
 	if err != nil {

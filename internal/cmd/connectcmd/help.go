@@ -34,7 +34,7 @@ flags), or by --connection ID alone. It checks:
 
   Dragonfly Cloud: the connection's status and detail; for pending or
     inactive, which side it waits for; failed or irrecoverable explained,
-    with the repair (delete it, then connect again).
+    with the repair ('connect --recreate').
 %[2]s
 Each check is ok, warn or fail; warn and fail say the fix: a dfpeer
 command where dfpeer can fix it (usually the same 'connect' again),
