@@ -1,0 +1,126 @@
+package azure_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dragonflydb/dfpeer/internal/cmdtest"
+	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/sim/azuresim"
+	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
+)
+
+var find = []string{"--network", "demo-azure", "--vnet", sandbox.DemoAzureVNet}
+
+func verb(v string, extra ...string) []string {
+	return append(append([]string{"azure", v}, find...), extra...)
+}
+
+func health(t *testing.T, e *cmdtest.Env) (int, peering.Health) {
+	t.Helper()
+	e.Out.Reset()
+	e.ErrOut.Reset()
+	code := e.Run(verb("status", "-o", "json")...)
+	var h peering.Health
+	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
+		t.Fatalf("status -o json: %v (exit %d)\n%s\n%s", err, code, e.Out, e.ErrOut)
+	}
+	return code, h
+}
+
+func failed(h peering.Health) []string {
+	var out []string
+	for _, c := range h.Checks {
+		if c.Status == peering.Fail {
+			out = append(out, c.ID+" "+c.Resource+": "+c.Message)
+		}
+	}
+	return out
+}
+
+// TestLifecycle: connect, status healthy; a deny rule added to web-nsg →
+// status exit 5 naming the NSG; connect again adds dfpeer's allow rule
+// ahead of it; disconnect takes down everything dfpeer made but Dragonfly's
+// own service principal; a second disconnect changes nothing.
+func TestLifecycle(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	before := e.SB.Azure.Snapshot()
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	writes := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()))
+	code, h := health(t, e)
+	if code != 0 || !h.Healthy || h.Status != "active" {
+		t.Fatalf("healthy connection: exit %d %q", code, failed(h))
+	}
+	if got := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP())); got != writes {
+		t.Fatalf("status made %d mutating calls", got-writes)
+	}
+
+	nsg := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/networkSecurityGroups/" + sandbox.DemoAzureWebNSG
+	if err := e.SB.Azure.AddSecurityRule(nsg, "deny-redis", azuresim.SecurityRuleSpec{Priority: 200, Direction: "Inbound", Access: "Deny", Protocol: "Tcp",
+		SourceAddressPrefix: demoCIDR, SourcePortRange: "*", DestinationAddressPrefix: "*", DestinationPortRange: "6379"}); err != nil {
+		t.Fatal(err)
+	}
+	code, h = health(t, e)
+	if f := failed(h); code != 5 || len(f) != 1 || !strings.Contains(f[0], sandbox.DemoAzureWebNSG) {
+		t.Fatalf("after a deny rule: exit %d, want one failed check naming %s, got %q", code, sandbox.DemoAzureWebNSG, f)
+	}
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
+	}
+	if code, h = health(t, e); code != 0 || !h.Healthy {
+		t.Fatalf("after repair: exit %d %q", code, failed(h))
+	}
+
+	mid := state(e)
+	e.Out.Reset()
+	if code := e.Run(verb("disconnect", "--dry-run", "-o", "json")...); code != 0 {
+		t.Fatalf("disconnect --dry-run: exit %d\n%s", code, e.ErrOut)
+	}
+	if string(mid) != string(state(e)) {
+		t.Fatal("disconnect --dry-run changed state")
+	}
+	e.Out.Reset()
+	if code := e.Run(verb("disconnect", "--yes", "--no-input", "-o", "json")...); code != 0 {
+		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	var r peering.Removal
+	if err := json.Unmarshal(e.Out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, e.Out)
+	}
+	kept := map[peering.Kind]int{}
+	for _, k := range r.Kept {
+		kept[k.Kind]++
+	}
+	if r.Status != "deleted" || kept[peering.KindServicePrincipal] != 1 {
+		t.Fatalf("removal %+v", r)
+	}
+	t.Logf("removed %d, kept %+v", len(r.Removed), r.Kept)
+	// The customer's tenant holds nothing of dfpeer's any more: no
+	// application, no role assignment, no peering, no NSG rule of dfpeer.
+	conns := e.SB.DF.Connections()
+	if len(conns) != 1 || conns[0].Config.Peer.Azure == nil {
+		t.Fatalf("connections %+v", conns)
+	}
+	appID := conns[0].Config.Peer.Azure.AppObjectID
+	if _, ok := e.SB.Azure.Application(appID); ok {
+		t.Errorf("application %s is still there", appID)
+	}
+	vnetID := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/" + sandbox.DemoAzureVNet
+	if _, ok := e.SB.Azure.Peering(vnetID, sandbox.DemoAzureVNet+"-dfcloud-peering"); ok {
+		t.Error("the peering to Dragonfly's VNet is still there")
+	}
+	if diff := cmdtest.Diff(before, e.SB.Azure.Snapshot()); strings.Contains(diff, "dfpeer") || strings.Contains(diff, sandbox.DemoAzureVNet+"-dfcloud-peering") {
+		t.Errorf("something of dfpeer's is left:\n%s", diff)
+	}
+
+	again := state(e)
+	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("second disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	if string(again) != string(state(e)) || !strings.Contains(e.ErrOut.String(), "Nothing to disconnect") {
+		t.Fatalf("second disconnect changed state or did not say so:\n%s", e.ErrOut)
+	}
+}
