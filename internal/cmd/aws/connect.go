@@ -203,12 +203,13 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		return err
 	}
 	connecting := o.Verb == connectcmd.VerbConnect
-	if canPrompt && connecting {
+	// With --yes, what has a default takes it without asking.
+	if canPrompt && connecting && !f.Globals.Yes {
 		if err := o.askTargets(ctx, client, f.Prompter()); err != nil {
 			return err
 		}
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting, o.Name, connectcmd.DefaultName(vpcName, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting && !f.Globals.Yes, o.Name, connectcmd.DefaultName(vpcName, net.Name))
 	if err != nil {
 		return err
 	}
@@ -222,6 +223,10 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 		Repair: connectcmd.CommandLine([]string{"aws", "connect"}, "--network", net.Name, "--vpc-id", o.VPCID,
 			"--region", o.Region, "--profile", o.Profile, "--name", name),
+		Equivalent: connectcmd.CommandLine([]string{"aws", "connect"}, append([]string{"--network", net.Name, "--vpc-id", o.VPCID,
+			"--region", o.Region, "--profile", o.Profile},
+			append(connectcmd.Repeat("--route-table", o.RouteTables), append(connectcmd.Repeat("--security-group", o.SecurityGroups),
+				"--name", name, "--port", connectcmd.NonDefaultPort(o.Port))...)...)...),
 	}
 	return run.Execute(ctx)
 }

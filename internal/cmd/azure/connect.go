@@ -265,7 +265,7 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	if !o.AppNameGiven {
 		o.AppName = DefaultAppName(o.VNet)
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && o.Verb == connectcmd.VerbConnect, o.Name, connectcmd.DefaultName(o.VNet, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && o.Verb == connectcmd.VerbConnect && !f.Globals.Yes, o.Name, connectcmd.DefaultName(o.VNet, net.Name))
 	if err != nil {
 		return err
 	}
@@ -280,6 +280,9 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 		Repair: connectcmd.CommandLine([]string{"azure", "connect"}, "--network", net.Name, "--subscription", o.Subscription,
 			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--name", name),
+		Equivalent: connectcmd.CommandLine(append([]string{"azure", "connect"}, map[bool][]string{true: {"--use-remote-gateways"}}[o.UseRemoteGateways]...), "--network", net.Name, "--subscription", o.Subscription,
+			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--app-name", o.AppName, "--name", name,
+			"--port", connectcmd.NonDefaultPort(o.Port)),
 	}
 	return run.Execute(ctx)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,6 +204,9 @@ type Run struct {
 	Common   Common
 	// Repair is the connect command line that fixes what status finds.
 	Repair string
+	// Equivalent is the command line that repeats this run without
+	// questions; it is shown before the plan when questions were asked.
+	Equivalent string
 }
 
 // ConnectionReader is what FromConnection needs of the Dragonfly client.
@@ -244,6 +248,24 @@ func CommandLine(words []string, flags ...string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// Repeat spells a repeatable flag once per value, for CommandLine.
+func Repeat(flag string, values []string) []string {
+	var out []string
+	for _, v := range values {
+		out = append(out, flag, v)
+	}
+	return out
+}
+
+// NonDefaultPort is the port for a command line, empty when it is the
+// default.
+func NonDefaultPort(port int) string {
+	if port == 6379 || port == 0 {
+		return ""
+	}
+	return strconv.Itoa(port)
 }
 
 func shellQuote(s string) string {
@@ -293,6 +315,9 @@ func (r *Run) connect(ctx context.Context) error {
 		WritePlan(ios.Out, plan)
 		fmt.Fprintln(ios.ErrOut, "Dry run: nothing was changed.")
 		return nil
+	}
+	if r.Equivalent != "" && ios.CanPrompt() {
+		fmt.Fprintf(ios.ErrOut, "To repeat this without questions:\n  %s --yes\n", r.Equivalent)
 	}
 	WritePlan(ios.ErrOut, plan)
 	if !r.Yes {

@@ -29,6 +29,9 @@ type ConnectOptions struct {
 	// were given: an existing peering's settings are then kept.
 	ImportCustomRoutes *bool
 	ExportCustomRoutes *bool
+	// TargetsGiven: a firewall-target flag was given, even empty ('' means
+	// every instance): not asked.
+	TargetsGiven bool
 
 	// NewCloud reaches GCP; NewCmdConnect sets newCloud, tests a fake.
 	NewCloud func(ctx context.Context, cfg gcpprov.Config) (*Cloud, error)
@@ -116,6 +119,7 @@ points dfpeer at another Compute endpoint, as it does gcloud.
   dfpeer gcp connect --network prod --vpc app-network --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.TargetsGiven = cmd.Flags().Changed("firewall-target-tags") || cmd.Flags().Changed("firewall-target-service-accounts")
 			if cmd.Flags().Changed("import-custom-routes") {
 				opts.ImportCustomRoutes = &importRoutes
 			}
@@ -249,12 +253,14 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		return err
 	}
 	connecting := o.Verb == connectcmd.VerbConnect
-	if canPrompt && connecting && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
+	// With --yes, what has a default takes it without asking; an explicit
+	// --firewall-target-tags '' means every instance.
+	if canPrompt && connecting && !f.Globals.Yes && !o.TargetsGiven && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
 		if err := o.askTags(f.Prompter()); err != nil {
 			return err
 		}
 	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting && !f.Globals.Yes, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
 	if err != nil {
 		return err
 	}
@@ -270,6 +276,10 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
 		Repair: connectcmd.CommandLine([]string{"gcp", "connect"}, "--network", net.Name, "--project", cloud.Project,
 			"--vpc", o.VPC, "--name", name),
+		Equivalent: connectcmd.CommandLine([]string{"gcp", "connect"}, "--network", net.Name, "--project", cloud.Project,
+			"--vpc", o.VPC, "--firewall-target-tags", strings.Join(o.FirewallTargetTags, ","),
+			"--firewall-target-service-accounts", strings.Join(o.FirewallTargetServiceAccounts, ","),
+			"--name", name, "--port", connectcmd.NonDefaultPort(o.Port)),
 	}
 	return run.Execute(ctx)
 }
