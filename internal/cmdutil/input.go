@@ -85,8 +85,8 @@ func CheckAWSEnv(getenv func(string) string, regionFlag string) error {
 	}
 	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_STS"} {
 		if v := getenv(name); v != "" {
-			if err := checkEndpointURL(v); err != nil {
-				return FlagErrorf("%s: %v", name, err)
+			if err := checkEndpointURL(v, name); err != nil {
+				return err
 			}
 		}
 	}
@@ -94,18 +94,19 @@ func CheckAWSEnv(getenv func(string) string, regionFlag string) error {
 }
 
 // checkEndpointURL accepts an absolute http(s) URL with a host and a valid
-// port, as the SDK needs. Only scheme, host and path are ever shown.
-func checkEndpointURL(raw string) error {
+// port, as the SDK needs. Only scheme, host and path are ever shown: a
+// token pasted into a query must not reach a CI log.
+func checkEndpointURL(raw, name string) error {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("want an absolute https:// URL such as https://ec2.us-east-1.amazonaws.com")
+		return FlagErrorf("%s: want an absolute https:// URL such as https://ec2.us-east-1.amazonaws.com", name)
 	}
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%s: user info, a query or a fragment is not allowed", shown)
+		return FlagErrorf("%s %s: user info, a query or a fragment is not allowed", name, shown)
 	}
 	if err := checkPort(u); err != nil {
-		return fmt.Errorf("%s: %v", shown, err)
+		return FlagErrorf("%s %s: %v", name, shown, err)
 	}
 	return nil
 }
