@@ -56,13 +56,14 @@ func ProviderName(p string) string {
 }
 
 // WithArticle puts "a" or "an" before a word, by its sound for the words
-// messages use ("an AWS network", "an Azure network", "a GCP network").
+// messages use ("an AWS network", "an Azure network", "a GCP network",
+// "an unknown-provider network").
 func WithArticle(word string) string {
 	if word == "" {
 		return "a"
 	}
 	switch strings.ToUpper(word[:1]) {
-	case "A", "E", "I", "O":
+	case "A", "E", "I", "O", "U":
 		return "an " + word
 	}
 	return "a " + word
