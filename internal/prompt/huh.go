@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/charmbracelet/huh"
+
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 )
 
 // Huh is the terminal Prompter, drawn on stderr so stdout stays clean for
@@ -33,20 +35,22 @@ func (h *Huh) run(field huh.Field) error {
 func huhOptions(options []Option) []huh.Option[string] {
 	out := make([]huh.Option[string], len(options))
 	for i, o := range options {
-		out[i] = huh.NewOption(o.Label, o.Value)
+		// Labels carry server text (network, VPC and group names): shown,
+		// never interpreted by the terminal.
+		out[i] = huh.NewOption(textsafe.Clean(o.Label), o.Value)
 	}
 	return out
 }
 
 func (h *Huh) Select(title string, options []Option, def string) (string, error) {
 	value := def
-	field := huh.NewSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value)
+	field := huh.NewSelect[string]().Title(textsafe.Clean(title)).Options(huhOptions(options)...).Value(&value)
 	return value, h.run(field)
 }
 
 func (h *Huh) MultiSelect(title string, options []Option, defaults []string) ([]string, error) {
 	value := append([]string(nil), defaults...)
-	field := huh.NewMultiSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value).
+	field := huh.NewMultiSelect[string]().Title(textsafe.Clean(title)).Options(huhOptions(options)...).Value(&value).
 		Validate(func(v []string) error {
 			if len(v) == 0 {
 				return errors.New("select at least one (space toggles)")
@@ -58,7 +62,7 @@ func (h *Huh) MultiSelect(title string, options []Option, defaults []string) ([]
 
 func (h *Huh) Input(title, def string, validate func(string) error) (string, error) {
 	value := def
-	field := huh.NewInput().Title(title).Value(&value)
+	field := huh.NewInput().Title(textsafe.Clean(title)).Value(&value)
 	if validate != nil {
 		field = field.Validate(validate)
 	}
@@ -67,6 +71,6 @@ func (h *Huh) Input(title, def string, validate func(string) error) (string, err
 
 func (h *Huh) Confirm(title string, def bool) (bool, error) {
 	value := def
-	field := huh.NewConfirm().Title(title).Affirmative("Yes").Negative("No").Value(&value)
+	field := huh.NewConfirm().Title(textsafe.Clean(title)).Affirmative("Yes").Negative("No").Value(&value)
 	return value, h.run(field)
 }
