@@ -89,10 +89,15 @@ func ExitCode(err error) int {
 		authErr  *AuthError
 		dfAuth   *dfcloud.AuthError
 		timeout  *TimeoutError
+		noAnswer *dfcloud.NoAnswerError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &noAnswer):
+		// The last failure may be a client timeout, but the wait did not
+		// run out of time: the API is gone (exit 1).
+		return ExitError
 	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &flagErr), errors.As(err, &inputErr):
