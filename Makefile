@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X github.com/dragonflydb/dfpeer/internal/cmdutil.Version=$(V
 STATICCHECK_VERSION := v0.8.2
 TOOLS     := $(CURDIR)/bin/tools
 
-.PHONY: build test test-short lint bench demo clean
+.PHONY: build test test-short lint bench fuzz demo clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dfpeer
@@ -31,6 +31,14 @@ lint: $(TOOLS)/staticcheck
 # Benchmarks print figures; they never fail on timing.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./pkg/dfcloud ./internal/cmd/aws ./internal/cmd/gcp ./internal/cmd/azure ./internal/e2e
+
+# Fuzz targets, each for a bounded time (FUZZTIME); not part of `make test`.
+# Seeds live in each package's testdata/fuzz/<target>/; what the fuzzer
+# finds goes there too and then runs as a regular test case.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzClean$$' -fuzztime $(FUZZTIME) ./internal/textsafe
+	$(GO) test -run '^$$' -fuzz '^FuzzCLIArgs$$' -fuzztime $(FUZZTIME) ./internal/app
 
 # The main job on the sandbox: no account, no credentials needed.
 demo: build

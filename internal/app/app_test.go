@@ -108,7 +108,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"wrong key", map[string]string{"DFCLOUD_API_KEY": "wrong-key-123"}, []string{"networks", "list"}, cmdutil.ExitAuth, "DFCLOUD_API_KEY"},
 		{"no key", map[string]string{"DFCLOUD_API_KEY": ""}, []string{"networks", "list"}, cmdutil.ExitAuth, "no Dragonfly Cloud API key"},
 		{"clear-text url", nil, []string{"networks", "list", "--api-url", "http://api.example.com"}, cmdutil.ExitInput, "plain http is only allowed for loopback"},
-		{"clear-text env url", map[string]string{"DFCLOUD_API_URL": "http://10.1.2.3:8080"}, []string{"networks", "list"}, cmdutil.ExitInput, "--api-url"},
+		{"clear-text env url", map[string]string{"DFCLOUD_API_URL": "http://10.1.2.3:8080"}, []string{"networks", "list"}, cmdutil.ExitInput, "DFCLOUD_API_URL \"http://10.1.2.3:8080\": plain http"},
 		{"bad output", nil, []string{"networks", "list", "-o", "yaml"}, cmdutil.ExitInput, "--output: want text or json"},
 		{"unknown connection", nil, []string{"connections", "get", "conn-9999"}, cmdutil.ExitInput, `connection "conn-9999" not found`},
 		{"wait without --for", nil, []string{"connections", "wait", "conn-1"}, cmdutil.ExitInput, "--for is required"},

@@ -18,6 +18,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -50,6 +51,10 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	return cmdutil.ExitCode(err)
 }
 
+// maxErrorLine bounds the error line, in characters: long enough for any
+// message of ours with a full API error, short enough to read.
+const maxErrorLine = 600
+
 func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
 	w := f.IOStreams.ErrOut
 	cs := f.IOStreams.ErrColorScheme()
@@ -60,9 +65,11 @@ func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
 	if errors.Is(err, cmdutil.ErrCancelled) {
 		msg = "cancelled"
 	}
-	// Cobra's own errors for unknown commands mention "unknown command";
-	// keep them, they already name the offending word.
-	fmt.Fprintf(w, "%s %s\n", cs.Red("error:"), strings.TrimSpace(msg))
+	// The message may carry server text (an API or cloud error, a status
+	// detail) and values the user typed (a 100 KB --name): it is shown with
+	// control characters made visible, on one line, and cut in the middle
+	// so that both what was wrong and what would be valid stay readable.
+	fmt.Fprintf(w, "%s %s\n", cs.Red("error:"), textsafe.Middle(strings.TrimSpace(msg), maxErrorLine))
 
 	var (
 		flagErr *cmdutil.FlagError
@@ -74,9 +81,9 @@ func printError(f *cmdutil.Factory, cmd *cobra.Command, err error) {
 	case errors.As(err, &flagErr) && cmd != nil:
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	case errors.As(err, &hintErr) && hintErr.Hint != "":
-		fmt.Fprintln(w, hintErr.Hint)
+		fmt.Fprintln(w, textsafe.Middle(hintErr.Hint, maxErrorLine))
 	case errors.As(err, &timeout) && timeout.Hint != "":
-		fmt.Fprintln(w, timeout.Hint)
+		fmt.Fprintln(w, textsafe.Middle(timeout.Hint, maxErrorLine))
 	case errors.As(err, &dfAuth):
 		fmt.Fprintln(w, "Check DFCLOUD_API_KEY (or --api-key-file): the Dragonfly Cloud API refused the key.")
 	}

@@ -172,28 +172,95 @@ type Refusal = struct {
 	Contains string
 }
 
-// AssertRefusals runs each case on a fresh sandbox and requires exit 2, the
-// message on stderr, and state unchanged byte for byte: a refused run
-// changes nothing.
+// AssertRefusals runs each case on a fresh sandbox and requires what
+// CheckRefusal checks: exit 2, the message on stderr as the one error line,
+// nothing on stdout, no credential, and state unchanged byte for byte: a
+// refused run changes nothing.
 func AssertRefusals(t *testing.T, state func(*Env) []byte, cases []Refusal) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			e := NewSandbox(t, sandbox.Options{})
 			args := tc.Setup(e)
-			before := state(e)
-			e.ErrOut.Reset()
-			if code := e.Run(args...); code != cmdutil.ExitInput {
-				t.Errorf("exit %d, want %d\n%s", code, cmdutil.ExitInput, e.ErrOut)
-			}
-			if !strings.Contains(e.ErrOut.String(), tc.Contains) {
-				t.Errorf("stderr does not say %q:\n%s", tc.Contains, e.ErrOut)
-			}
-			if after := state(e); !bytes.Equal(before, after) {
-				t.Errorf("a refused run changed the simulators' state")
-			}
+			CheckRefusal(t, e, state, args, tc.Contains)
 		})
 	}
+}
+
+// CheckRefusal runs args and requires a refusal: exit 2; exactly one
+// "error:" line on stderr, which says contains; nothing on stdout; no Go
+// panic; no credential of the environment in any output; state(e) the same
+// before and after. It returns the error line.
+func CheckRefusal(t *testing.T, e *Env, state func(*Env) []byte, args []string, contains string) string {
+	t.Helper()
+	before := state(e)
+	e.Out.Reset()
+	e.ErrOut.Reset()
+	if code := e.Run(args...); code != cmdutil.ExitInput {
+		t.Errorf("exit %d, want %d\n%s", code, cmdutil.ExitInput, e.ErrOut)
+	}
+	var errLines []string
+	for _, l := range strings.Split(e.ErrOut.String(), "\n") {
+		if strings.HasPrefix(l, "error:") {
+			errLines = append(errLines, l)
+		}
+	}
+	line := strings.Join(errLines, "\n")
+	if len(errLines) != 1 {
+		t.Errorf("want exactly one error: line, got %d:\n%.2000s", len(errLines), e.ErrOut)
+	}
+	if !strings.Contains(line, contains) {
+		t.Errorf("the error line does not say %q:\n%.2000s", contains, e.ErrOut)
+	}
+	if e.Out.Len() != 0 {
+		t.Errorf("a refusal wrote to stdout:\n%.2000s", e.Out)
+	}
+	all := e.Out.String() + e.ErrOut.String()
+	if strings.Contains(all, "panic:") || strings.Contains(all, "goroutine ") {
+		t.Errorf("panic:\n%s", all)
+	}
+	for _, secret := range e.Secrets() {
+		if strings.Contains(all, secret) {
+			t.Errorf("a credential was printed:\n%.2000s", all)
+		}
+	}
+	if after := state(e); !bytes.Equal(before, after) {
+		t.Errorf("a refused run changed the simulators' state")
+	}
+	return line
+}
+
+// Secrets are the credentials this Env knows of: the test API key, the
+// sandbox's, and every variable whose name says it holds one. Tests require
+// that none is ever printed.
+func (e *Env) Secrets() []string {
+	out := []string{APIKey}
+	if e.SB != nil && e.SB.Endpoints != nil {
+		ep := e.SB.Endpoints
+		out = append(out, ep.DFCloudKey)
+		if ep.AWS != nil {
+			out = append(out, ep.AWS.SecretAccessKey)
+		}
+		if ep.GCP != nil {
+			out = append(out, ep.GCP.Token)
+		}
+		if ep.Azure != nil {
+			out = append(out, ep.Azure.ClientSecret)
+		}
+	}
+	for k, v := range e.Vars {
+		if strings.Contains(k, "KEY") || strings.Contains(k, "SECRET") || strings.Contains(k, "TOKEN") {
+			// Each line of a multi-line value counts on its own.
+			out = append(out, strings.Split(v, "\n")...)
+		}
+	}
+	var long []string
+	for _, s := range out {
+		if s = strings.TrimSpace(s); len(s) >= 8 { // short strings match by chance
+			long = append(long, s)
+		}
+	}
+	return long
 }
 
 // BenchFlow measures whole runs of a connect command (args) against a

@@ -88,6 +88,7 @@ func ExitCode(err error) int {
 		authErr  *problem.AuthError
 		dfAuth   *dfcloud.AuthError
 		timeout  *problem.TimeoutError
+		noAnswer *dfcloud.NoAnswerError
 	)
 	var sc *silentCode
 	switch {
@@ -95,6 +96,10 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &sc):
 		return sc.code
+	case errors.As(err, &noAnswer):
+		// The last failure may be a client timeout, but the wait did not
+		// run out of time: the API is gone (exit 1).
+		return ExitError
 	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
 		return ExitCancelled
 	case errors.As(err, &flagErr), errors.As(err, &inputErr):

@@ -1,10 +1,13 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,13 +147,14 @@ func DFCloudClient(f *Factory) (*dfcloud.Client, error) {
 	if ep != nil {
 		apiURL, key = ep.DFCloudURL, ep.DFCloudKey
 	} else {
+		source := "--api-url"
 		if apiURL == "" {
-			apiURL = f.Getenv("DFCLOUD_API_URL")
+			apiURL, source = f.Getenv("DFCLOUD_API_URL"), "DFCLOUD_API_URL"
 		}
 		if apiURL == "" {
 			apiURL = dfcloud.DefaultBaseURL
 		}
-		if err := CheckAPIURL(apiURL); err != nil {
+		if err := checkAPIURL(apiURL, source); err != nil {
 			return nil, err
 		}
 		key, err = f.apiKey()
@@ -184,20 +188,78 @@ func (f *Factory) apiKey() (string, error) {
 		if key == "" {
 			return "", FlagErrorf("--api-key-file %s is empty: it must contain a Dragonfly Cloud API key", path)
 		}
+		if err := checkAPIKey(key); err != nil {
+			return "", FlagErrorf("--api-key-file %s: %v", path, err)
+		}
 		return key, nil
 	}
 	if key := strings.TrimSpace(f.Getenv("DFCLOUD_API_KEY")); key != "" {
+		if err := checkAPIKey(key); err != nil {
+			return "", FlagErrorf("DFCLOUD_API_KEY: %v", err)
+		}
 		return key, nil
 	}
 	return "", &AuthError{Err: fmt.Errorf("no Dragonfly Cloud API key: set DFCLOUD_API_KEY or pass --api-key-file (create a key in the Dragonfly Cloud console), or try --sandbox")}
 }
 
 // CheckAPIURL refuses URLs that would send the API key in clear text: plain
-// http is only accepted for loopback hosts. The URL is never echoed whole:
-// a key pasted into a query string or user info must not end up in a CI log.
-func CheckAPIURL(raw string) error {
-	_, err := endpoint.Check(raw, endpoint.Rule{Setting: "api-url", Example: dfcloud.DefaultBaseURL, Secret: "the API key"})
-	return err
+// http is only accepted for loopback hosts.
+//
+// The URL is never echoed whole: a key pasted into a query string or user
+// info must not end up in a CI log.
+func CheckAPIURL(raw string) error { return checkAPIURL(raw, "--api-url") }
+
+// checkAPIURL is CheckAPIURL naming where the URL came from (the flag or
+// DFCLOUD_API_URL).
+func checkAPIURL(raw, source string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return FlagErrorf("%s: want an absolute https:// URL such as %s", source, dfcloud.DefaultBaseURL)
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return FlagErrorf("%s %s: user info, a query or a fragment is not allowed; the API key is sent as a header", source, shown)
+	}
+	if err := checkPort(u); err != nil {
+		return FlagErrorf("%s %s: %v", source, shown, err)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return FlagErrorf("%s %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the API key would travel in clear text", source, shown)
+	}
+	return nil
+}
+
+// checkPort refuses a port no connection can be made to (url.Parse
+// accepts any digits, so https://localhost:99999 would be dialled and
+// retried before failing).
+func checkPort(u *url.URL) error {
+	p := u.Port()
+	if p == "" {
+		if strings.HasSuffix(u.Host, ":") {
+			return fmt.Errorf("the port is empty; want a port between 1 and 65535 or none")
+		}
+		return nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %s is out of range; want a port between 1 and 65535", Quote(p))
+	}
+	return nil
+}
+
+// checkAPIKey refuses a key that cannot be sent in a header: Go's HTTP
+// client would fail every attempt (after retries) with an error naming
+// the Authorization header. The key itself is never part of the message.
+func checkAPIKey(key string) error {
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return errors.New("the API key contains a control character (a line break, NUL or similar); it must be a single line of printable characters")
+		}
+		if r > 0x7e {
+			return errors.New("the API key contains a non-ASCII character; Dragonfly Cloud API keys are printable ASCII")
+		}
+	}
+	return nil
 }
 
 // IsLoopback reports whether host names this machine.

@@ -20,8 +20,9 @@ type NetworkGetter interface {
 // ResolveNetwork finds a network by ID or by its unique name. flag names the
 // flag or argument the value came from, for the error message.
 func ResolveNetwork(ctx context.Context, api NetworkGetter, ref, flag string) (*dfcloud.Network, error) {
-	if ref == "" {
-		return nil, FlagErrorf("%s is empty: give a network ID or name (see 'dfpeer networks list')", flag)
+	ref, err := Arg(ref, flag, "give a network ID or name (see 'dfpeer networks list')")
+	if err != nil {
+		return nil, err
 	}
 	n, err := api.GetNetwork(ctx, ref)
 	if err == nil {
@@ -58,13 +59,13 @@ func ResolveNetwork(ctx context.Context, api NetworkGetter, ref, flag string) (*
 		if len(names) > 0 {
 			valid = "valid names: " + strings.Join(names, ", ")
 		}
-		return nil, InputErrorf("%s %q: no network has this ID or name (%s)", flag, ref, valid)
+		return nil, InputErrorf("%s %s: no network has this ID or name (%s)", flag, Quote(ref), valid)
 	default:
 		ids := make([]string, len(matches))
 		for i, n := range matches {
 			ids[i] = n.NetworkID
 		}
-		return nil, InputErrorf("%s %q: %d networks have this name; use an ID: %s", flag, ref, len(matches), strings.Join(ids, ", "))
+		return nil, InputErrorf("%s %s: %d networks have this name; use an ID: %s", flag, Quote(ref), len(matches), strings.Join(ids, ", "))
 	}
 }
 
@@ -72,8 +73,8 @@ func ResolveNetwork(ctx context.Context, api NetworkGetter, ref, flag string) (*
 // command: it must be active and of that provider.
 func RequireProvider(n *dfcloud.Network, provider, flag string) error {
 	if n.Location.Provider != provider {
-		return InputErrorf("%s %s (%s): is a %s network; 'dfpeer %s connect' needs an active %s network (see 'dfpeer networks list')",
-			flag, n.Name, n.NetworkID, n.Location.Provider, provider, provider)
+		return InputErrorf("%s %s (%s): is %s network; 'dfpeer %s connect' needs an active %s network (see 'dfpeer networks list')",
+			flag, n.Name, n.NetworkID, WithArticle(ProviderName(n.Location.Provider)), provider, ProviderName(provider))
 	}
 	if n.Status != dfcloud.NetworkActive {
 		return InputErrorf("%s %s (%s): status is %s; a network can only be peered when it is active", flag, n.Name, n.NetworkID, n.Status)

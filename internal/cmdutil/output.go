@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 )
 
 // PrintJSON writes v as indented JSON followed by a newline: the -o json
@@ -52,6 +54,25 @@ func ExactArgs(n int, what string) func(*cobra.Command, []string) error {
 		}
 		return nil
 	}
+}
+
+// NoArgs is cobra.NoArgs as a FlagError (exit 2) that says so plainly.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return FlagErrorf("%s takes no arguments, got %s", cmd.CommandPath(), Quote(strings.Join(args, " ")))
+	}
+	return nil
+}
+
+// Shown prepares server text for a text view: each value through
+// textsafe.Clean (control characters visible, long text cut), empty ones
+// as "-". JSON output never goes through it: encoding/json escapes.
+func Shown(values ...string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = Dash(textsafe.Clean(v))
+	}
+	return out
 }
 
 // Dash shows an empty value as "-", as tables and detail views do.

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 )
 
 // Reporter receives step events. Steps run one at a time.
@@ -29,6 +30,19 @@ type Reporter interface {
 	Fail(err error)
 	// Info prints a line outside any step.
 	Info(msg string)
+}
+
+// Titles, details, notes and messages may quote server text (a connection
+// name, a status): every renderer shows them through textsafe, so a
+// hostile API cannot drive the terminal. Info keeps its line breaks.
+func clean(s string) string { return textsafe.Clean(s) }
+
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = textsafe.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // New picks the renderer for the streams: live on a terminal that can
@@ -56,23 +70,24 @@ func NewPlain(w io.Writer, now func() time.Time) *Plain {
 }
 
 func (p *Plain) Start(title string) {
+	title = clean(title)
 	p.title, p.start = title, p.Now()
 	fmt.Fprintf(p.W, "• %s...\n", title)
 }
 
 func (p *Plain) Update(detail string) {
-	fmt.Fprintf(p.W, "  %s: %s\n", p.title, detail)
+	fmt.Fprintf(p.W, "  %s: %s\n", p.title, clean(detail))
 }
 
 func (p *Plain) Done(note string) {
-	fmt.Fprintf(p.W, "%s %s%s %s\n", p.cs.SuccessIcon(), p.title, suffix(note), p.cs.Gray("("+elapsed(p.Now().Sub(p.start))+")"))
+	fmt.Fprintf(p.W, "%s %s%s %s\n", p.cs.SuccessIcon(), p.title, suffix(clean(note)), p.cs.Gray("("+elapsed(p.Now().Sub(p.start))+")"))
 }
 
 func (p *Plain) Fail(err error) {
 	fmt.Fprintf(p.W, "%s %s %s\n", p.cs.FailureIcon(), p.title, p.cs.Gray("("+elapsed(p.Now().Sub(p.start))+")"))
 }
 
-func (p *Plain) Info(msg string) { fmt.Fprintln(p.W, msg) }
+func (p *Plain) Info(msg string) { fmt.Fprintln(p.W, cleanLines(msg)) }
 
 func suffix(note string) string {
 	if note == "" {
@@ -112,7 +127,7 @@ type Live struct {
 
 func (l *Live) Start(title string) {
 	l.mu.Lock()
-	l.title, l.detail, l.start, l.frame = title, "", l.now(), 0
+	l.title, l.detail, l.start, l.frame = clean(title), "", l.now(), 0
 	l.stop, l.done = make(chan struct{}), make(chan struct{})
 	l.drawLocked()
 	l.mu.Unlock()
@@ -183,7 +198,7 @@ func LiveLine(head, body, tail string, width int) string {
 func (l *Live) Update(detail string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.detail = detail
+	l.detail = clean(detail)
 	l.drawLocked()
 }
 
@@ -195,13 +210,14 @@ func (l *Live) finish(icon, note string) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "\r\x1b[K%s %s%s %s\n", icon, l.title, suffix(note), l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")"))
+	fmt.Fprintf(l.w, "\r\x1b[K%s %s%s %s\n", icon, l.title, suffix(clean(note)), l.cs.Gray("("+elapsed(l.now().Sub(l.start))+")"))
 }
 
 func (l *Live) Done(note string) { l.finish(l.cs.SuccessIcon(), note) }
 func (l *Live) Fail(err error)   { l.finish(l.cs.FailureIcon(), "") }
 
 func (l *Live) Info(msg string) {
+	msg = cleanLines(strings.TrimRight(msg, "\n"))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.stop != nil {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 )
 
 // Huh is the terminal Prompter, drawn on stderr so stdout stays clean for
@@ -86,7 +88,9 @@ func markedTheme(t *huh.Theme) *huh.Theme {
 func huhOptions(options []Option) []huh.Option[string] {
 	out := make([]huh.Option[string], len(options))
 	for i, o := range options {
-		out[i] = huh.NewOption(o.Label, o.Value)
+		// Labels carry server text (network, VPC and group names): shown,
+		// never interpreted by the terminal.
+		out[i] = huh.NewOption(textsafe.Clean(o.Label), o.Value)
 	}
 	return out
 }
@@ -96,7 +100,7 @@ func (h *Huh) Select(title string, options []Option, def string) (string, error)
 		return h.plain().Select(title, options, def)
 	}
 	value := def
-	field := huh.NewSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value)
+	field := huh.NewSelect[string]().Title(textsafe.Clean(title)).Options(huhOptions(options)...).Value(&value)
 	return value, h.run(field)
 }
 
@@ -105,7 +109,7 @@ func (h *Huh) MultiSelect(title string, options []Option, defaults []string) ([]
 		return h.plain().MultiSelect(title, options, defaults)
 	}
 	value := append([]string(nil), defaults...)
-	field := huh.NewMultiSelect[string]().Title(title).Options(huhOptions(options)...).Value(&value).
+	field := huh.NewMultiSelect[string]().Title(textsafe.Clean(title)).Options(huhOptions(options)...).Value(&value).
 		Validate(func(v []string) error {
 			if len(v) == 0 {
 				return errors.New("select at least one (space toggles)")
@@ -120,7 +124,7 @@ func (h *Huh) Input(title, def string, validate func(string) error) (string, err
 		return h.plain().Input(title, def, validate)
 	}
 	value := def
-	field := huh.NewInput().Title(title).Value(&value)
+	field := huh.NewInput().Title(textsafe.Clean(title)).Value(&value)
 	if validate != nil {
 		field = field.Validate(validate)
 	}
@@ -132,6 +136,6 @@ func (h *Huh) Confirm(title string, def bool) (bool, error) {
 		return h.plain().Confirm(title, def)
 	}
 	value := def
-	field := huh.NewConfirm().Title(title).Affirmative("Yes").Negative("No").Value(&value)
+	field := huh.NewConfirm().Title(textsafe.Clean(title)).Affirmative("Yes").Negative("No").Value(&value)
 	return value, h.run(field)
 }

@@ -108,7 +108,36 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.http = sameOriginRedirects(c.http, u)
 	return c, nil
+}
+
+// ErrRedirect is wrapped by the error of a call the server redirected to
+// another origin.
+var ErrRedirect = errors.New("redirect to another host refused")
+
+// sameOriginRedirects returns a copy of hc (the caller's client is left
+// alone) that follows redirects only within the API's own scheme, host and
+// port. net/http forwards the Authorization header to any URL with the same
+// host name, whatever its port or scheme (http://api:8080 after
+// https://api); the API key must not leave for another server, and the API
+// has no reason to redirect elsewhere.
+func sameOriginRedirects(hc *http.Client, base *url.URL) *http.Client {
+	cp := *hc
+	next := hc.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !strings.EqualFold(req.URL.Scheme, base.Scheme) || !strings.EqualFold(req.URL.Host, base.Host) {
+			return fmt.Errorf("dfcloud: the API answered with a redirect to %s: %w", shownURL(req.URL), ErrRedirect)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("dfcloud: stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &cp
 }
 
 // shownURL is u as an error may show it: without user info, query or
@@ -220,6 +249,10 @@ func (c *Client) attempt(ctx context.Context, method, path string, body []byte, 
 			return -1, false, fmt.Errorf("dfcloud: %s %s: %w", method, path, ctxErr)
 		}
 		err = transportError(err)
+		if errors.Is(err, ErrRedirect) {
+			// An answer, and one that will not change on a retry.
+			return -1, false, err
+		}
 		// A POST that failed after connecting may have been handled:
 		// repeating it could create a second connection.
 		retry := idempotent || notSent(err)

@@ -354,3 +354,42 @@ func TestKeyNeverInOutput(t *testing.T) {
 		}
 	}
 }
+
+// The key never leaves for another origin: net/http alone forwards the
+// Authorization header on a redirect to the same host name on another
+// port or scheme. A redirect within the API's origin is still followed,
+// and the caller's http.Client is left as it was.
+func TestRedirectsStayWithTheAPI(t *testing.T) {
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen = append(stolen, r.Header.Get("Authorization"))
+		io.WriteString(w, `[]`)
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/networks":
+			http.Redirect(w, r, other.URL+"/v1/networks", http.StatusTemporaryRedirect)
+		case "/moved/v1/connections":
+			io.WriteString(w, `[]`)
+		default:
+			http.Redirect(w, r, "/moved"+r.URL.Path, http.StatusMovedPermanently)
+		}
+	}))
+	defer api.Close()
+	hc := &http.Client{}
+	c, err := dfcloud.New(api.URL, testKey, dfcloud.WithHTTPClient(hc), dfcloud.WithRetryPolicy(dfcloud.RetryPolicy{MaxAttempts: 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListNetworks(context.Background())
+	if !errors.Is(err, dfcloud.ErrRedirect) || len(stolen) != 0 {
+		t.Fatalf("err %v; the other server got %d requests", err, len(stolen))
+	}
+	if _, err := c.ListConnections(context.Background()); err != nil {
+		t.Fatalf("same-origin redirect: %v", err)
+	}
+	if hc.CheckRedirect != nil {
+		t.Error("the caller's http.Client was changed")
+	}
+}

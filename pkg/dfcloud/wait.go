@@ -37,6 +37,10 @@ type WaitOptions struct {
 	// OnChange is called with the first state observed and then on every
 	// status change (progress reporting).
 	OnChange func(c *Connection)
+	// MaxTransportFailures ends the wait after this many consecutive polls
+	// that got no answer at all (each already retried by the client);
+	// default DefaultMaxTransportFailures.
+	MaxTransportFailures int
 }
 
 // Default poll timing of WaitConnection.
@@ -44,6 +48,9 @@ const (
 	DefaultWaitInterval    = 100 * time.Millisecond
 	DefaultWaitMaxInterval = 500 * time.Millisecond
 	DefaultWaitMultiplier  = 1.5
+	// DefaultMaxTransportFailures: five polls in a row, each retried by the
+	// client, without any answer means the API is gone, not slow.
+	DefaultMaxTransportFailures = 5
 )
 
 func (o WaitOptions) withDefaults() WaitOptions {
@@ -61,6 +68,9 @@ func (o WaitOptions) withDefaults() WaitOptions {
 	}
 	if o.Clock == nil {
 		o.Clock = RealClock{}
+	}
+	if o.MaxTransportFailures <= 0 {
+		o.MaxTransportFailures = DefaultMaxTransportFailures
 	}
 	return o
 }
@@ -84,6 +94,11 @@ func StatusIn(statuses ...ConnectionStatus) func(*Connection) bool {
 //   - Transient failures (429, 5xx, network), already retried by the
 //     client, do not end the wait: it keeps polling until ctx ends and then
 //     mentions the last such error. Other errors (auth, 400) end it at once.
+//   - Except that an API that no longer answers at all is not waited for
+//     until ctx ends: after opts.MaxTransportFailures consecutive polls
+//     that failed without any HTTP answer (connection refused, reset,
+//     timeout), it returns a *NoAnswerError wrapping the last failure.
+//     An answer, even a 5xx, resets the count.
 func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Connection) bool, opts WaitOptions) (*Connection, error) {
 	opts = opts.withDefaults()
 	if done == nil {
@@ -95,8 +110,15 @@ func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Conne
 	interval := opts.Interval
 	var last *Connection
 	var lastErr error
+	noAnswer := 0 // consecutive polls without any HTTP answer
 	for {
 		conn, err := c.GetConnection(ctx, id)
+		var netErr *networkError
+		if err != nil && ctx.Err() == nil && errors.As(err, &netErr) {
+			noAnswer++
+		} else {
+			noAnswer = 0
+		}
 		switch {
 		case err == nil:
 			lastErr = nil
@@ -104,6 +126,8 @@ func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Conne
 			conn, lastErr = &Connection{ConnectionID: id, Status: ConnectionDeleted}, nil
 		case ctx.Err() != nil:
 			return last, waitCanceled(ctx, id, last, lastErr)
+		case noAnswer >= opts.MaxTransportFailures:
+			return last, &NoAnswerError{ConnectionID: id, Polls: noAnswer, Err: err}
 		case transient(err):
 			lastErr = err
 		default:
@@ -131,6 +155,20 @@ func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Conne
 		interval = min(time.Duration(float64(interval)*opts.Multiplier), opts.MaxInterval)
 	}
 }
+
+// NoAnswerError ends WaitConnection when the API stopped answering: Polls
+// consecutive polls, each retried, got no HTTP response.
+type NoAnswerError struct {
+	ConnectionID string
+	Polls        int
+	Err          error // the last failure
+}
+
+func (e *NoAnswerError) Error() string {
+	return fmt.Sprintf("dfcloud: stopped waiting for connection %s: the API did not answer %d polls in a row: %v", e.ConnectionID, e.Polls, e.Err)
+}
+
+func (e *NoAnswerError) Unwrap() error { return e.Err }
 
 func waitCanceled(ctx context.Context, id string, last *Connection, lastErr error) error {
 	msg := "dfcloud: waiting for connection " + id

@@ -207,3 +207,44 @@ func TestStatusTerminal(t *testing.T) {
 		}
 	}
 }
+
+// An API that stops answering (connections dropped, every retry too) ends
+// the wait after MaxTransportFailures polls instead of at the deadline;
+// an answer, even a 5xx, resets the count.
+func TestWaitStopsWhenTheAPINoLongerAnswers(t *testing.T) {
+	e := newEnv(t, envConfig{options: []dfcloud.Option{dfcloud.WithRetryPolicy(dfcloud.RetryPolicy{MaxAttempts: 2})}})
+	ctx := context.Background()
+	c, _ := e.client.CreateConnection(ctx, awsConfig("c1"))
+
+	// 4 polls without an answer (2 attempts each), then a 500, then 4
+	// more: never 5 in a row, so the wait rides it out.
+	e.sim.HTTP().FailNext(simhttp.Drop, 8)
+	e.sim.HTTP().FailNext(simhttp.ServerError, 2)
+	e.sim.HTTP().FailNext(simhttp.Drop, 8)
+	got, err := e.client.WaitConnection(ctx, c.ConnectionID, dfcloud.StatusIn(dfcloud.ConnectionInactive), dfcloud.WaitOptions{Clock: e.clock})
+	if err != nil || got.Status != dfcloud.ConnectionInactive {
+		t.Fatalf("interrupted outages: %+v %v", got, err)
+	}
+
+	e.sim.HTTP().FailNext(simhttp.Drop, 1000)
+	before := e.ops("connections.get")
+	_, err = e.client.WaitConnection(ctx, c.ConnectionID, dfcloud.StatusIn(dfcloud.ConnectionActive), dfcloud.WaitOptions{Clock: e.clock})
+	var noAnswer *dfcloud.NoAnswerError
+	if !errors.As(err, &noAnswer) || noAnswer.Polls != dfcloud.DefaultMaxTransportFailures {
+		t.Fatalf("want NoAnswerError after %d polls, got %v", dfcloud.DefaultMaxTransportFailures, err)
+	}
+	if !strings.Contains(err.Error(), "did not answer 5 polls in a row") || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("message: %v", err)
+	}
+	// 5 polls of 2 attempts each (net/http may repeat a GET once on a
+	// reused connection), then it stops: not polling on until a deadline.
+	if n := e.ops("connections.get") - before; n < 10 || n > 20 {
+		t.Errorf("%d attempts, want 10 to 20", n)
+	}
+
+	// A smaller limit is honoured.
+	_, err = e.client.WaitConnection(ctx, c.ConnectionID, dfcloud.StatusIn(dfcloud.ConnectionActive), dfcloud.WaitOptions{Clock: e.clock, MaxTransportFailures: 2})
+	if !errors.As(err, &noAnswer) || noAnswer.Polls != 2 {
+		t.Fatalf("MaxTransportFailures 2: %v", err)
+	}
+}

@@ -159,6 +159,11 @@ func (o *ConnectOptions) validate() error {
 	if o.Region != "" && !regionRE.MatchString(o.Region) {
 		return cmdutil.FlagErrorf("invalid value %q for --region: want an AWS region such as us-east-1", o.Region)
 	}
+	if !f.Globals.Sandbox { // the sandbox ignores the AWS environment
+		if err := cmdutil.CheckAWSEnv(f.Getenv, o.Region); err != nil {
+			return err
+		}
+	}
 	if err := o.Common.RequireFlag(o.Network, "--network", canPrompt); err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 		}, "status is pending"},
 		{"network of another cloud", func(e *cmdtest.Env) []string {
 			return []string{"aws", "connect", "--network", "demo-gcp", "--vpc-id", sandbox.DemoAWSVPC, "--yes", "--no-input"}
-		}, "is a gcp network"},
+		}, "is a GCP network"},
 		{"unknown network", func(e *cmdtest.Env) []string {
 			return []string{"aws", "connect", "--network", "nope", "--vpc-id", sandbox.DemoAWSVPC, "--yes", "--no-input"}
 		}, "valid names: demo-aws"},

@@ -236,7 +236,7 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 		}, "no such virtual network in resource group app-rg"},
 		{"network of another cloud", func(e *cmdtest.Env) []string {
 			return []string{"azure", "connect", "--network", "demo-aws", "--vnet", sandbox.DemoAzureVNet, "--yes", "--no-input"}
-		}, "is a aws network"},
+		}, "is an AWS network"},
 		{"unknown subscription", func(e *cmdtest.Env) []string {
 			return args("--subscription", "99999999-9999-4999-8999-999999999999", "--resource-group", sandbox.DemoAzureRG)
 		}, "--subscription 99999999-9999-4999-8999-999999999999: no such subscription"},

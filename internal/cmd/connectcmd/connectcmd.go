@@ -56,7 +56,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
 	}
 	fs.StringVar(&c.Network, "network", "", fmt.Sprintf("Dragonfly Cloud network, by ID or name (an active %s network)", provider))
 	fs.StringVar(&c.Name, "name", "", "connection name, unique in the network (default: derived from your VPC and the network)")
-	fs.IntVar(&c.Port, "port", 6379, "datastore port to open from the Dragonfly network")
+	c.Port = 6379
+	fs.Var((*decimalPort)(&c.Port), "port", "datastore port to open from the Dragonfly network")
 	switch c.Verb {
 	case VerbConnect:
 		fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
@@ -71,6 +72,24 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
 	}
 }
 
+// decimalPort is --port: an int written in decimal only. pflag's IntVar
+// reads "010" as octal 8 and "0x1F" as 31, which no one means by a port.
+type decimalPort int
+
+func (p *decimalPort) String() string { return strconv.Itoa(int(*p)) }
+func (p *decimalPort) Type() string   { return "int" }
+
+func (p *decimalPort) Set(s string) error {
+	// Digits only (no sign, no 0x, no leading zero); the range is
+	// Validate's, with its own message.
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil || (len(s) > 1 && s[0] == '0') {
+		return fmt.Errorf("want a decimal TCP port between 1 and 65535, without leading zeros")
+	}
+	*p = decimalPort(n)
+	return nil
+}
+
 // Validate checks the common flags' values: before any API call.
 func (c *Common) Validate(canPrompt, yes bool) error {
 	if c.Port < 1 || c.Port > 65535 {
@@ -78,11 +97,22 @@ func (c *Common) Validate(canPrompt, yes bool) error {
 	}
 	if c.Name != "" {
 		if err := ValidateName(c.Name); err != nil {
-			return cmdutil.FlagErrorf("invalid value %q for --name: %v", c.Name, err)
+			return cmdutil.FlagErrorf("invalid value %s for --name: %v", cmdutil.Quote(c.Name), err)
 		}
 	}
-	if c.ConnectionID != "" && strings.TrimSpace(c.ConnectionID) == "" {
-		return cmdutil.FlagErrorf("--connection is blank: give a connection ID (see 'dfpeer connections list')")
+	if c.Network != "" {
+		n, err := cmdutil.Arg(c.Network, "--network", "give a network ID or name (see 'dfpeer networks list')")
+		if err != nil {
+			return err
+		}
+		c.Network = n
+	}
+	if c.ConnectionID != "" {
+		id, err := cmdutil.Arg(c.ConnectionID, "--connection", "give a connection ID (see 'dfpeer connections list')")
+		if err != nil {
+			return err
+		}
+		c.ConnectionID = id
 	}
 	if !canPrompt && !yes && !c.DryRun && c.Verb != VerbStatus {
 		return cmdutil.FlagErrorf("--yes is required when not running interactively (or --dry-run to only print the plan)")

@@ -8,6 +8,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 )
 
 // WriteSummary prints the outcome of a connect run for a person.
@@ -16,21 +17,21 @@ func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *peering.Result) {
 	if r.Status != "active" {
 		icon = cs.WarningIcon()
 	}
-	fmt.Fprintf(w, "%s Connection %s (%s) is %s\n", icon, r.Name, r.ConnectionID, r.Status)
+	fmt.Fprintf(w, "%s Connection %s (%s) is %s\n", icon, safe(r.Name), safe(r.ConnectionID), safe(r.Status))
 	if r.StatusDetail != "" {
-		fmt.Fprintf(w, "  Detail:   %s\n", r.StatusDetail)
+		fmt.Fprintf(w, "  Detail:   %s\n", safe(r.StatusDetail))
 	}
-	fmt.Fprintf(w, "  Network:  %s\n", r.NetworkID)
-	fmt.Fprintf(w, "  Peering:  %s\n", cmdutil.Dash(r.PeerConnectionID))
+	fmt.Fprintf(w, "  Network:  %s\n", safe(r.NetworkID))
+	fmt.Fprintf(w, "  Peering:  %s\n", cmdutil.Dash(safe(r.PeerConnectionID)))
 	for _, rt := range r.Routes {
-		fmt.Fprintf(w, "  Route:    %s in %s → %s (%s)\n", rt.Destination, rt.RouteTable, rt.Target, rt.Action)
+		fmt.Fprintf(w, "  Route:    %s in %s → %s (%s)\n", safe(rt.Destination), safe(rt.RouteTable), safe(rt.Target), safe(rt.Action))
 	}
 	for _, fr := range r.FirewallRules {
 		name := fr.Target
 		if fr.Name != "" {
 			name = fr.Name + " in " + fr.Target
 		}
-		fmt.Fprintf(w, "  Firewall: %s: allow %s %d from %s (%s)\n", name, fr.Protocol, fr.Port, fr.Source, fr.Action)
+		fmt.Fprintf(w, "  Firewall: %s: allow %s %d from %s (%s)\n", safe(name), safe(fr.Protocol), fr.Port, safe(fr.Source), safe(fr.Action))
 	}
 }
 
@@ -44,16 +45,21 @@ func NextStepHint(r *peering.Result) string {
 
 // WritePlan prints the plan as a list a person can check.
 func WritePlan(w io.Writer, p *peering.Plan) {
-	fmt.Fprintf(w, "Plan for connection %s (%s):\n", p.Name, p.Provider)
+	fmt.Fprintf(w, "Plan for connection %s (%s):\n", safe(p.Name), safe(p.Provider))
 	shown := p.Shown()
 	width := 0
 	for _, c := range shown {
 		width = max(width, len(c.Action))
 	}
 	for _, c := range shown {
-		fmt.Fprintf(w, "  %-*s  %s: %s\n", width, c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), c.Detail)
+		fmt.Fprintf(w, "  %-*s  %s: %s\n", width, c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail))
 		if c.Target != "" && c.Target != "Dragonfly Cloud" {
-			fmt.Fprintf(w, "  %-*s    in %s\n", width, "", c.Target)
+			fmt.Fprintf(w, "  %-*s    in %s\n", width, "", safe(c.Target))
 		}
 	}
 }
+
+// safe shows text that may come from a server (names, details, IDs) without
+// letting it drive the terminal. Typed strings (actions, statuses) are
+// dfpeer's own and pass through their String form.
+func safe[T ~string](s T) string { return textsafe.Clean(string(s)) }

@@ -86,33 +86,33 @@ func (d *Disconnect) Execute(ctx context.Context) error {
 // WriteRemovalPlan prints what disconnect removes and what it keeps.
 func WriteRemovalPlan(w io.Writer, p *peering.Plan) {
 	if p.Existing != nil {
-		fmt.Fprintf(w, "Disconnect %s (%s):\n", p.Name, p.Existing.ConnectionID)
+		fmt.Fprintf(w, "Disconnect %s (%s):\n", safe(p.Name), safe(p.Existing.ConnectionID))
 	} else {
-		fmt.Fprintf(w, "Disconnect %s (no such connection; dfpeer's leftovers only):\n", p.Name)
+		fmt.Fprintf(w, "Disconnect %s (no such connection; dfpeer's leftovers only):\n", safe(p.Name))
 	}
 	if len(p.Changes) == 0 {
 		fmt.Fprintln(w, "  nothing of dfpeer's is left")
 		return
 	}
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %-6s  %s: %s\n", c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), c.Detail)
+		fmt.Fprintf(w, "  %-6s  %s: %s\n", c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail))
 		if c.Target != "" && c.Target != "Dragonfly Cloud" {
-			fmt.Fprintf(w, "            in %s\n", c.Target)
+			fmt.Fprintf(w, "            in %s\n", safe(c.Target))
 		}
 		if c.Action == peering.Keep && c.Reason != "" {
-			fmt.Fprintf(w, "            kept: %s\n", c.Reason)
+			fmt.Fprintf(w, "            kept: %s\n", safe(c.Reason))
 		}
 	}
 }
 
 // WriteRemoval prints the outcome of a disconnect.
 func WriteRemoval(w io.Writer, cs *iostreams.ColorScheme, r *peering.Removal) {
-	fmt.Fprintf(w, "%s Disconnected %s (%s): %s\n", cs.SuccessIcon(), r.Name, cmdutil.Dash(r.ConnectionID), r.Status)
+	fmt.Fprintf(w, "%s Disconnected %s (%s): %s\n", cs.SuccessIcon(), safe(r.Name), cmdutil.Dash(safe(r.ConnectionID)), safe(r.Status))
 	for _, x := range r.Removed {
-		fmt.Fprintf(w, "  Removed:  %s %s (%s)\n", strings.ReplaceAll(string(x.Kind), "_", " "), x.Detail, x.Target)
+		fmt.Fprintf(w, "  Removed:  %s %s (%s)\n", strings.ReplaceAll(string(x.Kind), "_", " "), safe(x.Detail), safe(x.Target))
 	}
 	for _, x := range r.Kept {
-		fmt.Fprintf(w, "  Kept:     %s %s (%s): %s\n", strings.ReplaceAll(string(x.Kind), "_", " "), x.Detail, x.Target, x.Reason)
+		fmt.Fprintf(w, "  Kept:     %s %s (%s): %s\n", strings.ReplaceAll(string(x.Kind), "_", " "), safe(x.Detail), safe(x.Target), safe(x.Reason))
 	}
 }
 
@@ -152,7 +152,7 @@ func (s *Status) Execute(ctx context.Context) error {
 
 // WriteHealth prints the checks grouped by side.
 func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health) {
-	fmt.Fprintf(w, "Connection %s (%s) in network %s: %s\n", h.Name, cmdutil.Dash(h.ConnectionID), h.NetworkID, cmdutil.Dash(h.Status))
+	fmt.Fprintf(w, "Connection %s (%s) in network %s: %s\n", safe(h.Name), cmdutil.Dash(safe(h.ConnectionID)), safe(h.NetworkID), cmdutil.Dash(safe(h.Status)))
 	for _, side := range []peering.Side{peering.SideDragonfly, peering.SideCloud} {
 		title := "Dragonfly Cloud"
 		if side == peering.SideCloud {
@@ -166,9 +166,9 @@ func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health) {
 			if c.Side != side {
 				continue
 			}
-			fmt.Fprintf(w, "  %-4s  %s: %s\n", c.Status, c.Resource, c.Message)
+			fmt.Fprintf(w, "  %-4s  %s: %s\n", c.Status, safe(c.Resource), safe(c.Message))
 			if c.Fix != "" && c.Status != peering.OK {
-				fmt.Fprintf(w, "        fix: %s\n", c.Fix)
+				fmt.Fprintf(w, "        fix: %s\n", safe(c.Fix))
 			}
 		}
 	}

@@ -46,11 +46,15 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 		Short: "List peering connections",
 		Example: `  dfpeer connections list
   dfpeer connections list --network prod -o json`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Out, opts.JSON, opts.DFCloud = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud
-			if cmd.Flags().Changed("network") && opts.Network == "" {
-				return cmdutil.FlagErrorf("--network is empty: give a network ID or name")
+			if cmd.Flags().Changed("network") {
+				n, err := cmdutil.Arg(opts.Network, "--network", "give a network ID or name (see 'dfpeer networks list')")
+				if err != nil {
+					return err
+				}
+				opts.Network = n
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -96,7 +100,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	t := cmdutil.NewTable(opts.Out, "ID", "NAME", "NETWORK", "STATUS", "PEER ACCOUNT", "PEER VPC", "PEERING")
 	for _, c := range conns {
-		t.Row(c.ConnectionID, c.Config.Name, c.Config.NetworkID, string(c.Status), c.Config.Peer.AccountID, c.Config.Peer.VPCID, c.PeerConnectionID)
+		t.Row(cmdutil.Shown(c.ConnectionID, c.Config.Name, c.Config.NetworkID, string(c.Status), c.Config.Peer.AccountID, c.Config.Peer.VPCID, c.PeerConnectionID)...)
 	}
 	return t.Flush()
 }
@@ -117,7 +121,11 @@ func NewCmdGet(f *cmdutil.Factory, runF func(context.Context, *GetOptions) error
 		Short: "Show one peering connection",
 		Args:  cmdutil.ExactArgs(1, "give one connection ID (see 'dfpeer connections list')"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Out, opts.JSON, opts.DFCloud, opts.ID = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud, args[0]
+			id, err := connectionID(args[0])
+			if err != nil {
+				return err
+			}
+			opts.Out, opts.JSON, opts.DFCloud, opts.ID = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud, id
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -141,19 +149,28 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	return printConnection(opts.Out, c)
 }
 
+// printConnection shows every field through cmdutil.Shown: they are server
+// text, which must not reach the terminal raw.
 func printConnection(w io.Writer, c *dfcloud.Connection) error {
 	p := c.Config.Peer
+	v := cmdutil.Shown(c.ConnectionID, c.Config.Name, c.Config.NetworkID, string(c.Status), c.StatusDetail, c.PeerConnectionID, p.AccountID, p.VPCID, p.Region)
 	_, err := fmt.Fprintf(w, "ID:            %s\nName:          %s\nNetwork:       %s\nStatus:        %s\nDetail:        %s\nPeering:       %s\nPeer account:  %s\nPeer VPC:      %s\nPeer region:   %s\n",
-		c.ConnectionID, c.Config.Name, c.Config.NetworkID, c.Status, cmdutil.Dash(c.StatusDetail), cmdutil.Dash(c.PeerConnectionID), cmdutil.Dash(p.AccountID), cmdutil.Dash(p.VPCID), cmdutil.Dash(p.Region))
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
 	if err == nil && p.Azure != nil {
-		_, err = fmt.Fprintf(w, "Resource group: %s\nTenant:        %s\nApp ID:        %s\n", p.Azure.ResourceGroup, p.Azure.TenantID, p.Azure.AppObjectID)
+		a := cmdutil.Shown(p.Azure.ResourceGroup, p.Azure.TenantID, p.Azure.AppObjectID)
+		_, err = fmt.Fprintf(w, "Resource group: %s\nTenant:        %s\nApp ID:        %s\n", a[0], a[1], a[2])
 	}
 	return err
 }
 
+// connectionID checks the ID argument before anything is asked of the API.
+func connectionID(arg string) (string, error) {
+	return cmdutil.Arg(arg, "the connection ID argument", "give a connection ID (see 'dfpeer connections list')")
+}
+
 func notFoundAsInput(err error, id string) error {
 	if dfcloud.IsNotFound(err) {
-		return cmdutil.InputErrorf("connection %q not found (see 'dfpeer connections list')", id)
+		return cmdutil.InputErrorf("connection %s not found (see 'dfpeer connections list')", cmdutil.Quote(id))
 	}
 	return err
 }
@@ -182,13 +199,17 @@ cannot leave (failed, irrecoverable, deleted), 3 when --timeout runs out.`,
 		Example: `  dfpeer connections wait 7gq1x2 --for active --timeout 20m`,
 		Args:    cmdutil.ExactArgs(1, "give one connection ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.IO, opts.JSON, opts.DFCloud, opts.ID, opts.Timeout, opts.Poll = f.IOStreams, f.Globals.JSON(), f.DFCloud, args[0], f.Globals.Timeout, f.Tuning.Poll
+			id, err := connectionID(args[0])
+			if err != nil {
+				return err
+			}
+			opts.IO, opts.JSON, opts.DFCloud, opts.ID, opts.Timeout, opts.Poll = f.IOStreams, f.Globals.JSON(), f.DFCloud, id, f.Globals.Timeout, f.Tuning.Poll
 			switch opts.For {
 			case "inactive", "active", "deleted":
 			case "":
 				return cmdutil.FlagErrorf("--for is required: inactive, active or deleted")
 			default:
-				return cmdutil.FlagErrorf("invalid value %q for --for: want inactive, active or deleted", opts.For)
+				return cmdutil.FlagErrorf("invalid value %s for --for: want inactive, active or deleted", cmdutil.Quote(opts.For))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -207,7 +228,7 @@ func waitRun(ctx context.Context, opts *WaitOptions) error {
 	}
 	rep := progress.New(opts.IO)
 	want := dfcloud.ConnectionStatus(opts.For)
-	rep.Start(fmt.Sprintf("Waiting for connection %s to be %s", opts.ID, want))
+	rep.Start(fmt.Sprintf("Waiting for connection %s to be %s", cmdutil.Quote(opts.ID), want))
 	c, err := peering.WaitStatus(ctx, api, opts.ID, want, opts.Timeout, opts.Poll, rep)
 	if err != nil {
 		rep.Fail(err)
@@ -246,9 +267,15 @@ Asks for confirmation on a terminal; --yes is required with --no-input.`,
 		Example: `  dfpeer connections delete 7gq1x2
   dfpeer connections delete 7gq1x2 --yes --wait`,
 		Args: cmdutil.ExactArgs(1, "give one connection ID"),
+		// `connections remove` is a likely guess: point at delete.
+		SuggestFor: []string{"remove", "rm", "del"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := connectionID(args[0])
+			if err != nil {
+				return err
+			}
 			opts.IO, opts.JSON, opts.DFCloud, opts.Prompter = f.IOStreams, f.Globals.JSON(), f.DFCloud, f.Prompter
-			opts.ID, opts.Yes, opts.Timeout, opts.Poll = args[0], f.Globals.Yes, f.Globals.Timeout, f.Tuning.Poll
+			opts.ID, opts.Yes, opts.Timeout, opts.Poll = id, f.Globals.Yes, f.Globals.Timeout, f.Tuning.Poll
 			if !opts.Yes && !opts.IO.CanPrompt() {
 				return cmdutil.FlagErrorf("--yes is required to delete a connection when not running interactively")
 			}
@@ -272,7 +299,8 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		return notFoundAsInput(err, opts.ID)
 	}
 	if !opts.Yes {
-		ok, err := opts.Prompter().Confirm(fmt.Sprintf("Delete connection %s (%s, peering %s)?", c.Config.Name, c.ConnectionID, cmdutil.Dash(c.PeerConnectionID)), false)
+		v := cmdutil.Shown(c.Config.Name, c.ConnectionID, c.PeerConnectionID)
+		ok, err := opts.Prompter().Confirm(fmt.Sprintf("Delete connection %s (%s, peering %s)?", v[0], v[1], v[2]), false)
 		if err != nil {
 			return err
 		}

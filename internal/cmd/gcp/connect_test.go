@@ -231,7 +231,7 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 		{"unknown project", func(e *cmdtest.Env) []string { return args("--project", "no-such-project") }, "project no-such-project does not exist"},
 		{"network of another cloud", func(e *cmdtest.Env) []string {
 			return []string{"gcp", "connect", "--network", "demo-aws", "--vpc", vpc, "--yes", "--no-input"}
-		}, "is a aws network"},
+		}, "is an AWS network"},
 		{"unknown network", func(e *cmdtest.Env) []string {
 			return []string{"gcp", "connect", "--network", "nope", "--vpc", vpc, "--yes", "--no-input"}
 		}, "valid names: demo-aws"},

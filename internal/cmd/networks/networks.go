@@ -41,13 +41,13 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
 		Short: "List the account's private networks",
 		Example: `  dfpeer networks list
   dfpeer networks list --provider aws -o json`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Out, opts.JSON, opts.DFCloud = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud
 			switch opts.Provider {
 			case "", "aws", "gcp", "azure":
 			default:
-				return cmdutil.FlagErrorf("invalid value %q for --provider: want aws, gcp or azure", opts.Provider)
+				return cmdutil.FlagErrorf("invalid value %s for --provider: want aws, gcp or azure", cmdutil.Quote(opts.Provider))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -80,7 +80,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	t := cmdutil.NewTable(opts.Out, "ID", "NAME", "STATUS", "PROVIDER", "REGION", "CIDR")
 	for _, n := range nets {
-		t.Row(n.NetworkID, n.Name, string(n.Status), n.Location.Provider, n.Location.Region, n.CIDRBlock)
+		t.Row(cmdutil.Shown(n.NetworkID, n.Name, string(n.Status), n.Location.Provider, n.Location.Region, n.CIDRBlock)...)
 	}
 	return t.Flush()
 }
@@ -101,7 +101,11 @@ func NewCmdGet(f *cmdutil.Factory, runF func(context.Context, *GetOptions) error
 		Short: "Show one network, by ID or unique name",
 		Args:  cmdutil.ExactArgs(1, "give one network ID or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Out, opts.JSON, opts.DFCloud, opts.Network = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud, args[0]
+			ref, err := cmdutil.Arg(args[0], "the NETWORK argument", "give a network ID or name (see 'dfpeer networks list')")
+			if err != nil {
+				return err
+			}
+			opts.Out, opts.JSON, opts.DFCloud, opts.Network = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud, ref
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -130,7 +134,9 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	if n.CreatedAt > 0 {
 		created = time.Unix(n.CreatedAt, 0).UTC().Format(time.RFC3339)
 	}
+	// Every field is server text: shown, never interpreted.
+	v := cmdutil.Shown(n.NetworkID, n.Name, string(n.Status), n.Location.Provider, n.Location.Region, n.CIDRBlock, vpcID, account, created)
 	_, err = fmt.Fprintf(opts.Out, "ID:        %s\nName:      %s\nStatus:    %s\nProvider:  %s\nRegion:    %s\nCIDR:      %s\nVPC:       %s\nAccount:   %s\nCreated:   %s\n",
-		n.NetworkID, n.Name, n.Status, n.Location.Provider, n.Location.Region, n.CIDRBlock, cmdutil.Dash(vpcID), cmdutil.Dash(account), cmdutil.Dash(created))
+		v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
 	return err
 }

@@ -2,6 +2,7 @@
 package root
 
 import (
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmd/sandbox"
 	"github.com/dragonflydb/dfpeer/internal/cmd/version"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
 // DefaultTimeout bounds every wait unless --timeout says otherwise.
@@ -49,6 +51,9 @@ cloud's own credential chain for the cloud side. Try it without any account:
 			if g.Timeout <= 0 {
 				return cmdutil.FlagErrorf("invalid value %s for --timeout: want a positive duration such as 15m", g.Timeout)
 			}
+			if err := checkAPIFlags(cmd, g); err != nil {
+				return err
+			}
 			f.IOStreams.SetNoInput(g.NoInput)
 			return nil
 		},
@@ -76,5 +81,36 @@ cloud's own credential chain for the cloud side. Try it without any account:
 		cmd.AddCommand(c)
 	}
 	cmd.AddCommand(sandbox.NewCmdSandbox(f), version.NewCmdVersion(f))
+	// Build cobra's own help and completion commands now rather than at
+	// Execute, so that strictUsage covers them too.
+	// The completion commands capture the output stream when built.
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetHelpCommand(newHelpCmd())
+	cmd.InitDefaultHelpCmd()
+	cmd.InitDefaultCompletionCmd()
+	strictUsage(cmd)
 	return cmd
+}
+
+// checkAPIFlags refuses Dragonfly API flags that cannot mean what was
+// typed: an empty --api-key-file would silently fall back to
+// DFCLOUD_API_KEY, and --sandbox talks to its own simulator, ignoring
+// --api-url and --api-key-file.
+func checkAPIFlags(cmd *cobra.Command, g *cmdutil.Globals) error {
+	fl := cmd.Flags()
+	if fl.Changed("api-key-file") && strings.TrimSpace(g.APIKeyFile) == "" {
+		return cmdutil.FlagErrorf("--api-key-file is empty: give the path of a file holding the API key, or - to read it from stdin")
+	}
+	if fl.Changed("api-url") && strings.TrimSpace(g.APIURL) == "" {
+		return cmdutil.FlagErrorf("--api-url is empty: give the API's https:// URL, or leave the flag out for %s", dfcloud.DefaultBaseURL)
+	}
+	if g.Sandbox {
+		for _, name := range []string{"api-url", "api-key-file"} {
+			if fl.Changed(name) {
+				return cmdutil.FlagErrorf("--sandbox cannot be combined with --%s: the sandbox uses its own simulated API and key", name)
+			}
+		}
+	}
+	return nil
 }
