@@ -72,6 +72,8 @@ type term struct {
 	buf  bytes.Buffer
 	mark int
 	done chan error
+	// drained is closed once the pty has been read to its end.
+	drained chan struct{}
 }
 
 func startPTY(t *testing.T, environ []string, args ...string) *term {
@@ -98,8 +100,9 @@ func startPTYWith(t *testing.T, o ptyOptions, environ []string, args ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &term{t: t, f: f, cmd: cmd, done: make(chan error, 1)}
+	tm := &term{t: t, f: f, cmd: cmd, done: make(chan error, 1), drained: make(chan struct{})}
 	go func() {
+		defer close(tm.drained)
 		b := make([]byte, 4096)
 		for {
 			n, err := f.Read(b)
@@ -158,6 +161,12 @@ func (tm *term) wait() int {
 	tm.t.Helper()
 	select {
 	case err := <-tm.done:
+		// The process is gone, but its last output may still be in the
+		// pty: read it to the end (EIO) before anyone looks at the screen.
+		select {
+		case <-tm.drained:
+		case <-time.After(5 * time.Second):
+		}
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode()
 		}
