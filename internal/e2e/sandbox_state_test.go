@@ -240,3 +240,34 @@ func exitCode(err error) int {
 	}
 	return -1
 }
+
+// Ctrl-C in the middle of a `--sandbox` connect keeps what was done, so
+// the hint to run the same command again is true: the re-run resumes with
+// the same connection instead of making a second one.
+func TestSandboxInterruptedConnectResumes(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command(binary, awsConnect...)
+	// Real delays: Dragonfly's side takes seconds, time to interrupt.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "XDG_STATE_HOME=" + home}
+	errOut := &syncBuffer{}
+	cmd.Stderr = errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	waitFor(t, func() bool { return strings.Contains(errOut.String(), "Waiting for Dragonfly's side") }, errOut)
+	cmd.Process.Signal(os.Interrupt)
+	if code := exitCode(cmd.Wait()); code != 130 {
+		t.Fatalf("interrupted connect: exit %d, want 130\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "run the same command again") {
+		t.Errorf("no resume hint:\n%s", errOut)
+	}
+	if got := listed(t, home); len(got) != 1 {
+		t.Fatalf("after the interruption the sandbox lists %v, want the one connection created", got)
+	}
+	mustStateRun(t, home, awsConnect...)
+	if got := listed(t, home); len(got) != 1 || got["app-vpc-demo-aws"] != "active" {
+		t.Fatalf("after the re-run: %v, want the same connection, active", got)
+	}
+}
