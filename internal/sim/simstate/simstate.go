@@ -13,7 +13,8 @@
 //   - time.Time, netip.Prefix and other encoding.TextMarshaler values go
 //     through their text form (absolute times, so timers resume);
 //   - pointers keep their identity: two fields pointing at one record
-//     point at one record again after loading;
+//     point at one record again after loading; a pointer the target
+//     already has (a generator the constructor made) is loaded in place;
 //   - an interface field is loaded into the value it already holds in the
 //     target (a seeded *rand.Rand's source continues exactly where the
 //     saved one stopped), except `any`, which holds plain JSON values.

@@ -40,6 +40,7 @@ func TestRoundTripKeepsIdentityTimeAndRNG(t *testing.T) {
 	a.byID["a"] = r
 	a.order = []*rec{r}
 	a.seq, a.neg, a.ok = 1<<63+5, -7, true
+	a.mu.Lock() // a held mutex is not saved, nor copied into the target
 	a.rng.Int63() // move the generator along
 	data, err := Encode(a, "opts")
 	if err != nil {
@@ -49,6 +50,10 @@ func TestRoundTripKeepsIdentityTimeAndRNG(t *testing.T) {
 	b.opts = "other"
 	if err := Decode(data, b, "opts"); err != nil {
 		t.Fatal(err)
+	}
+	a.mu.Unlock()
+	if !b.mu.TryLock() {
+		t.Error("the target's mutex came back locked")
 	}
 	if b.opts != "other" {
 		t.Errorf("skipped field was overwritten: %q", b.opts)
