@@ -271,3 +271,26 @@ func TestSandboxInterruptedConnectResumes(t *testing.T) {
 		t.Fatalf("after the re-run: %v, want the same connection, active", got)
 	}
 }
+
+// BenchmarkSandboxRememberedStartup measures `dfpeer --sandbox connections
+// list` with a remembered state holding a connection on each cloud: lock,
+// load, serve one request, save.
+func BenchmarkSandboxRememberedStartup(b *testing.B) {
+	home := b.TempDir()
+	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir(), "XDG_STATE_HOME=" + home, sandbox.FastEnv + "=1"}
+	for _, args := range [][]string{awsConnect, gcpConnect, azureConnect} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = environ
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(binary, "--sandbox", "connections", "list")
+		cmd.Env = environ
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -58,8 +58,9 @@ func (c *CLI) Stop() error {
 	if c.sb == nil {
 		return nil
 	}
+	// The listeners are left to the process's exit: shutting them down
+	// gracefully would only wait on the clients' idle connections.
 	err := c.sb.Save()
-	c.sb.Close()
 	c.sb = nil
 	return errors.Join(err, c.store.Close())
 }
