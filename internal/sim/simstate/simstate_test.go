@@ -40,7 +40,7 @@ func TestRoundTripKeepsIdentityTimeAndRNG(t *testing.T) {
 	a.byID["a"] = r
 	a.order = []*rec{r}
 	a.seq, a.neg, a.ok = 1<<63+5, -7, true
-	a.mu.Lock() // a held mutex is not saved, nor copied into the target
+	a.mu.Lock()   // a held mutex is not saved, nor copied into the target
 	a.rng.Int63() // move the generator along
 	data, err := Encode(a, "opts")
 	if err != nil {
