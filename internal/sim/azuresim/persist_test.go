@@ -2,9 +2,14 @@ package azuresim
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 )
 
 // A client secret added through Graph, saved while it is still
@@ -50,5 +55,52 @@ func TestSaveLoadStateRoundTrip(t *testing.T) {
 	b, _ := restored.SaveState()
 	if !bytes.Equal(a, b) {
 		t.Error("an application added after load got other IDs than in the original")
+	}
+}
+
+// A security rule whose create is still InProgress when the state is saved
+// is saved created: the operation's effect cannot wait for a later process.
+func TestSaveStateCompletesRunningOperations(t *testing.T) {
+	e := newEnv(t)
+	e.sim.opts.Delays.Operation = time.Hour
+	rules := must(armnetwork.NewSecurityRulesClient(custSub, e.userCred(), e.armOptions()))
+	rule := armnetwork.SecurityRule{Properties: &armnetwork.SecurityRulePropertiesFormat{
+		Priority: to.Ptr[int32](200), Direction: to.Ptr(armnetwork.SecurityRuleDirectionInbound), Access: to.Ptr(armnetwork.SecurityRuleAccessAllow),
+		Protocol: to.Ptr(armnetwork.SecurityRuleProtocolTCP), SourceAddressPrefix: to.Ptr("192.168.0.0/16"), SourcePortRange: to.Ptr("*"),
+		DestinationAddressPrefix: to.Ptr("*"), DestinationPortRange: to.Ptr("6379"),
+	}}
+	poller, err := rules.BeginCreateOrUpdate(context.Background(), custRG, "cust-nsg", "allow-dragonfly", rule, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if poller.Done() {
+		t.Fatal("the create finished at once; the test needs it running")
+	}
+	saved, err := e.sim.SaveState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := New(Options{Delays: e.sim.opts.Delays, Now: e.clock.Now, Seed: 7})
+	if err := restored.LoadState(saved); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range restored.nsgs {
+		for _, r := range n.rules {
+			if r.name == "allow-dragonfly" {
+				found = true
+				if r.provisioning != "Succeeded" {
+					t.Errorf("restored rule is %s, want Succeeded", r.provisioning)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the rule being created is not in the saved state")
+	}
+	for _, op := range restored.ops {
+		if op.status == "InProgress" {
+			t.Errorf("operation %s saved InProgress with no way to finish", op.id)
+		}
 	}
 }
