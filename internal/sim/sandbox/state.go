@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -18,7 +17,7 @@ import (
 // one account, as they would against the real services.
 //
 // Locking: a process holds an exclusive flock on the lock file for as long
-// as it uses the sandbox (load at start, save at exit), rather than locking
+// as it uses the sandbox (flock; LockFileEx on Windows) (load at start, save at exit), rather than locking
 // around each change. The simulators live in the process and advance their
 // timers lazily, so "each change" would mean reloading every simulator on
 // every HTTP request and could never carry a running operation from one
@@ -110,13 +109,13 @@ func OpenStore(ctx context.Context, dir string, self Holder, waiting func(Holder
 	}
 	told := false
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+		locked, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("sandbox state: locking %s: %w", f.Name(), err)
+		}
+		if locked {
+			break
 		}
 		h := readHolder(f)
 		if h.Serve {
