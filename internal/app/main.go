@@ -33,7 +33,7 @@ func Main() int {
 	f := cmdutil.NewFactory(ios, sb.Start)
 	code := Run(ctx, f, os.Args[1:])
 	if err := sb.Stop(); err != nil {
-		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ColorScheme().Red("error:"), err)
+		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
 		if code == cmdutil.ExitOK {
 			code = cmdutil.ExitError
 		}
