@@ -40,12 +40,17 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzClean$$' -fuzztime $(FUZZTIME) ./internal/textsafe
 	$(GO) test -run '^$$' -fuzz '^FuzzCLIArgs$$' -fuzztime $(FUZZTIME) ./internal/app
 
-# The main job on the sandbox: no account, no credentials needed.
+# The main job on the sandbox: no account, no credentials needed. The
+# sandbox remembers its state between runs; the demo uses a throwaway state
+# directory, so every `make demo` starts afresh and the user's own sandbox
+# state is left alone.
 demo: build
-	./$(BIN) --sandbox networks list
-	./$(BIN) --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input
-	./$(BIN) --sandbox gcp connect --network demo-gcp --vpc app-network --yes --no-input
-	./$(BIN) --sandbox azure connect --network demo-azure --vnet app-vnet --yes --no-input
+	@state=$$(mktemp -d) && trap 'set +x; rm -rf "$$state"' EXIT && export XDG_STATE_HOME="$$state" && set -ex && \
+	./$(BIN) --sandbox networks list && \
+	./$(BIN) --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input && \
+	./$(BIN) --sandbox gcp connect --network demo-gcp --vpc app-network --yes --no-input && \
+	./$(BIN) --sandbox azure connect --network demo-azure --vnet app-vnet --yes --no-input && \
+	./$(BIN) --sandbox connections list
 
 clean:
 	rm -rf bin

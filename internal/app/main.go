@@ -27,8 +27,18 @@ func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ios := iostreams.System()
-	f := cmdutil.NewFactory(ios, sandbox.StartForCLI)
-	return Run(ctx, f, os.Args[1:])
+	// --sandbox remembers its state between runs: the sandbox is saved
+	// (and its lock released) once the command is done.
+	sb := sandbox.NewCLI(ctx, ios.ErrOut, os.Getenv, os.Args[1:])
+	f := cmdutil.NewFactory(ios, sb.Start)
+	code := Run(ctx, f, os.Args[1:])
+	if err := sb.Stop(); err != nil {
+		fmt.Fprintf(ios.ErrOut, "%s %v\n", ios.ErrColorScheme().Red("error:"), err)
+		if code == cmdutil.ExitOK {
+			code = cmdutil.ExitError
+		}
+	}
+	return code
 }
 
 // Run executes args against f and returns the exit code. Tests call it with

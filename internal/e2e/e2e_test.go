@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "dfpeer")
+	// Every run below sets its own environment; should one inherit this
+	// process's, the sandbox state must still never land in the real
+	// user's state directory.
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	build := exec.Command("go", "build", "-o", binary, "./cmd/dfpeer")
 	build.Dir = cmdtest.Root()
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

@@ -69,7 +69,7 @@ cloud's own credential chain for the cloud side. Try it without any account:
 	fl.BoolVar(&g.Verbose, "verbose", false, "show each HTTP call (method, URL, status, duration) on stderr, secrets redacted")
 	fl.StringVar(&g.APIURL, "api-url", "", "Dragonfly Cloud API base URL (env DFCLOUD_API_URL; default https://api.dragonflydb.cloud)")
 	fl.StringVar(&g.APIKeyFile, "api-key-file", "", "read the Dragonfly Cloud API key from this file, or - for stdin (default: env DFCLOUD_API_KEY)")
-	fl.BoolVar(&g.Sandbox, "sandbox", false, "run against built-in simulators of Dragonfly Cloud, AWS, GCP and Azure (no account needed)")
+	fl.BoolVar(&g.Sandbox, "sandbox", false, "run against built-in simulators of Dragonfly Cloud, AWS, GCP and Azure (no account needed; remembered between runs until 'dfpeer sandbox reset')")
 
 	cmd.AddGroup(&cobra.Group{ID: "connect", Title: "Connect a VPC:"}, &cobra.Group{ID: "api", Title: "Dragonfly Cloud:"})
 	for _, c := range []*cobra.Command{aws.NewCmdAWS(f), gcp.NewCmdGCP(f), azure.NewCmdAzure(f)} {

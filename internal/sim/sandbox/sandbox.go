@@ -70,6 +70,10 @@ type Options struct {
 	// Delays, when set, replace the preset delays (benchmarks fix them to
 	// compute the floor of a flow).
 	Delays *Delays
+	// Store, when set, is the remembered state: Start loads it over the
+	// seeded demo data and Save writes it back. Without it the sandbox
+	// lives and dies with the process.
+	Store *Store
 }
 
 // Delays are the simulated services' asynchronous steps.
@@ -122,6 +126,7 @@ type Sandbox struct {
 	URL       string // base of the plain-http listener
 	Endpoints *endpoint.Sandbox
 
+	store   *Store
 	servers []*http.Server
 	closers []func()
 	caOnce  sync.Once
@@ -176,6 +181,11 @@ func Start(opts Options) (*Sandbox, error) {
 	})
 	if err := sb.DF.LoadNetworks(bytes.NewReader(demoNetworks)); err != nil {
 		return nil, fmt.Errorf("seeding the Dragonfly simulator: %w", err)
+	}
+	if sb.store = opts.Store; sb.store != nil {
+		if err := sb.load(); err != nil {
+			return nil, err
+		}
 	}
 
 	mux := http.NewServeMux()
@@ -275,16 +285,6 @@ func delays(fast bool) Delays {
 	}
 	return Delays{Provision: 2 * time.Second, Activate: time.Second, Delete: 2 * time.Second, AWSProvisioning: 1500 * time.Millisecond, GCPOperation: 1500 * time.Millisecond,
 		AzureOperation: 1500 * time.Millisecond, AzureRolePropagation: 2 * time.Second, AzureCredentialPropagation: 2 * time.Second}
-}
-
-// StartForCLI starts a sandbox for `dfpeer --sandbox`: it lives as long as
-// the process.
-func StartForCLI() (*endpoint.Sandbox, error) {
-	sb, err := Start(Options{})
-	if err != nil {
-		return nil, err
-	}
-	return sb.Endpoints, nil
 }
 
 // Demo is the customer side the sandbox seeds.
