@@ -50,6 +50,13 @@ demo: build
 	./$(BIN) --sandbox aws connect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input && \
 	./$(BIN) --sandbox gcp connect --network demo-gcp --vpc app-network --yes --no-input && \
 	./$(BIN) --sandbox azure connect --network demo-azure --vnet app-vnet --yes --no-input && \
+	./$(BIN) --sandbox connections list && \
+	./$(BIN) --sandbox aws status --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 && \
+	./$(BIN) --sandbox gcp status --network demo-gcp --vpc app-network && \
+	./$(BIN) --sandbox azure status --network demo-azure --vnet app-vnet && \
+	./$(BIN) --sandbox aws disconnect --network demo-aws --vpc-id vpc-0a1b2c3d4e5f60001 --yes --no-input && \
+	./$(BIN) --sandbox gcp disconnect --network demo-gcp --vpc app-network --yes --no-input && \
+	./$(BIN) --sandbox azure disconnect --network demo-azure --vnet app-vnet --yes --no-input && \
 	./$(BIN) --sandbox connections list
 
 clean:

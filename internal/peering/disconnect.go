@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
@@ -141,7 +142,7 @@ func removal(c Change) Change {
 	}
 	c.Quiet = false
 	if c.Action == Remove {
-		c.Title = "Remove " + string(c.Kind) + ": " + c.Detail
+		c.Title = "Remove " + strings.ReplaceAll(string(c.Kind), "_", " ") + ": " + c.Detail
 	}
 	return c
 }

@@ -153,6 +153,12 @@ func cloudCheck(c Change, repair string) Check {
 	case Different:
 		ch.Status, ch.Message, ch.Fix = Fail, c.Detail+": "+c.Reason, repair
 	case NotOurs:
+		// Not dfpeer's, but what the connection needs is there (an NSG
+		// rule of the customer's already allows the traffic): fine.
+		if c.Action == Unchanged || c.Action == Adopt {
+			ch.Status, ch.Message = OK, c.Detail
+			break
+		}
 		ch.Status, ch.Message = Warn, c.Detail+": "+c.Reason
 	}
 	if c.Action == Verify && c.Found != AsWanted && c.Reason != "" {

@@ -109,10 +109,10 @@ func WriteRemovalPlan(w io.Writer, p *peering.Plan) {
 func WriteRemoval(w io.Writer, cs *iostreams.ColorScheme, r *peering.Removal) {
 	fmt.Fprintf(w, "%s Disconnected %s (%s): %s\n", cs.SuccessIcon(), safe(r.Name), cmdutil.Dash(safe(r.ConnectionID)), safe(r.Status))
 	for _, x := range r.Removed {
-		fmt.Fprintf(w, "  Removed:  %s %s (%s)\n", strings.ReplaceAll(string(x.Kind), "_", " "), safe(x.Detail), safe(x.Target))
+		fmt.Fprintf(w, "  Removed:  %s%s\n", safe(x.Detail), where(x.Target))
 	}
 	for _, x := range r.Kept {
-		fmt.Fprintf(w, "  Kept:     %s %s (%s): %s\n", strings.ReplaceAll(string(x.Kind), "_", " "), safe(x.Detail), safe(x.Target), safe(x.Reason))
+		fmt.Fprintf(w, "  Kept:     %s%s: %s\n", safe(x.Detail), where(x.Target), safe(x.Reason))
 	}
 }
 
@@ -177,4 +177,12 @@ func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health) {
 	} else {
 		fmt.Fprintf(w, "%s problems found\n", cs.FailureIcon())
 	}
+}
+
+// where is " (in target)", or nothing for Dragonfly Cloud's own side.
+func where(target string) string {
+	if target == "" || target == "Dragonfly Cloud" {
+		return ""
+	}
+	return " (in " + safe(target) + ")"
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/progress"
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
@@ -33,6 +34,7 @@ func NewCmdConnections(f *cmdutil.Factory) *cobra.Command {
 // ListOptions are the inputs of `connections list`.
 type ListOptions struct {
 	Out     io.Writer
+	ErrOut  io.Writer // "No connections", kept off stdout
 	JSON    bool
 	DFCloud func() (*dfcloud.Client, error)
 	Network string
@@ -48,7 +50,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) err
   dfpeer connections list --network prod -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Out, opts.JSON, opts.DFCloud = f.IOStreams.Out, f.Globals.JSON(), f.DFCloud
+			opts.Out, opts.ErrOut, opts.JSON, opts.DFCloud = f.IOStreams.Out, f.IOStreams.ErrOut, f.Globals.JSON(), f.DFCloud
 			if cmd.Flags().Changed("network") {
 				n, err := cmdutil.Arg(opts.Network, "--network", "give a network ID or name (see 'dfpeer networks list')")
 				if err != nil {
@@ -97,6 +99,14 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	})
 	if opts.JSON {
 		return cmdutil.PrintJSON(opts.Out, conns)
+	}
+	if len(conns) == 0 {
+		// A bare header reads like a failure: say it, on stderr, so that
+		// stdout stays empty for scripts.
+		if opts.ErrOut != nil {
+			fmt.Fprintln(opts.ErrOut, "No connections. Create one with 'dfpeer <aws|gcp|azure> connect'.")
+		}
+		return nil
 	}
 	t := cmdutil.NewTable(opts.Out, "ID", "NAME", "NETWORK", "STATUS", "PEER ACCOUNT", "PEER VPC", "PEERING")
 	for _, c := range conns {
@@ -308,6 +318,14 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 			return cmdutil.ErrCancelled
 		}
 	}
+	// Only Dragonfly's half goes: say what stays on the cloud side, and
+	// which command takes it down too.
+	cloud := "<aws|gcp|azure>"
+	if n, err := api.GetNetwork(ctx, c.Config.NetworkID); err == nil && n.Location.Provider != "" {
+		cloud = n.Location.Provider
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Note: this deletes Dragonfly Cloud's side only; the routes, rules and peering dfpeer made on your side stay.\n"+
+		"To take down both sides, use: dfpeer %s disconnect --connection %s\n", textsafe.Clean(cloud), c.ConnectionID)
 	rep := progress.New(opts.IO)
 	rep.Start(fmt.Sprintf("Deleting connection %s (%s)", c.Config.Name, c.ConnectionID))
 	if err := api.DeleteConnection(ctx, c.ConnectionID); err != nil && !dfcloud.IsNotFound(err) {
