@@ -15,8 +15,8 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/progress"
-	"github.com/dragonflydb/dfpeer/internal/textsafe"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
+	"github.com/dragonflydb/dfpeer/internal/textsafe"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
@@ -325,7 +325,7 @@ func deleteRun(ctx context.Context, opts *DeleteOptions) error {
 		cloud = n.Location.Provider
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Note: this deletes Dragonfly Cloud's side only; the routes, rules and peering dfpeer made on your side stay.\n"+
-		"To take down both sides, use: dfpeer %s disconnect --connection %s\n", textsafe.Clean(cloud), c.ConnectionID)
+		"To take down both sides, use: dfpeer %s disconnect --connection %s\n", textsafe.Clean(cloud), textsafe.Clean(c.ConnectionID))
 	rep := progress.New(opts.IO)
 	rep.Start(fmt.Sprintf("Deleting connection %s (%s)", c.Config.Name, c.ConnectionID))
 	if err := api.DeleteConnection(ctx, c.ConnectionID); err != nil && !dfcloud.IsNotFound(err) {
