@@ -6,22 +6,16 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/dragonflydb/dfpeer/internal/poll"
 )
 
 // Clock is the time source of WaitConnection; tests substitute a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
+// It is dfpeer's one polling clock.
+type Clock = poll.Clock
 
 // RealClock is the wall clock.
-type RealClock struct{}
-
-// Now implements Clock.
-func (RealClock) Now() time.Time { return time.Now() }
-
-// After implements Clock.
-func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type RealClock = poll.RealClock
 
 // WaitOptions tune WaitConnection. The zero value gives the defaults.
 type WaitOptions struct {
@@ -107,53 +101,58 @@ func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Conne
 	if _, err := escapeID("connection", id); err != nil {
 		return nil, err
 	}
-	interval := opts.Interval
 	var last *Connection
 	var lastErr error
 	noAnswer := 0 // consecutive polls without any HTTP answer
-	for {
-		conn, err := c.GetConnection(ctx, id)
-		var netErr *networkError
-		if err != nil && ctx.Err() == nil && errors.As(err, &netErr) {
-			noAnswer++
-		} else {
-			noAnswer = 0
-		}
-		switch {
-		case err == nil:
-			lastErr = nil
-		case IsNotFound(err):
-			conn, lastErr = &Connection{ConnectionID: id, Status: ConnectionDeleted}, nil
-		case ctx.Err() != nil:
-			return last, waitCanceled(ctx, id, last, lastErr)
-		case noAnswer >= opts.MaxTransportFailures:
-			return last, &NoAnswerError{ConnectionID: id, Polls: noAnswer, Err: err}
-		case transient(err):
-			lastErr = err
-		default:
-			return last, err
-		}
-
-		if conn != nil {
+	var result *Connection
+	err := poll.Until(ctx, poll.Options{Initial: opts.Interval, Max: opts.MaxInterval, Multiplier: opts.Multiplier, Clock: opts.Clock},
+		func(ctx context.Context) (bool, error) {
+			conn, err := c.GetConnection(ctx, id)
+			var netErr *networkError
+			if err != nil && ctx.Err() == nil && errors.As(err, &netErr) {
+				noAnswer++
+			} else {
+				noAnswer = 0
+			}
+			switch {
+			case err == nil:
+				lastErr = nil
+			case IsNotFound(err):
+				conn, lastErr = &Connection{ConnectionID: id, Status: ConnectionDeleted}, nil
+			case ctx.Err() != nil:
+				return false, ctx.Err()
+			case noAnswer >= opts.MaxTransportFailures:
+				return false, &NoAnswerError{ConnectionID: id, Polls: noAnswer, Err: err}
+			case transient(err):
+				lastErr = err
+				return false, nil
+			default:
+				return false, err
+			}
 			if opts.OnChange != nil && (last == nil || last.Status != conn.Status) {
 				opts.OnChange(conn)
 			}
 			last = conn
 			if done(conn) {
-				return conn, nil
+				result = conn
+				return true, nil
 			}
 			if conn.Status.Terminal() {
-				return conn, &TerminalStatusError{Connection: conn}
+				return false, &TerminalStatusError{Connection: conn}
 			}
-		}
-
-		select {
-		case <-ctx.Done():
-			return last, waitCanceled(ctx, id, last, lastErr)
-		case <-opts.Clock.After(interval):
-		}
-		interval = min(time.Duration(float64(interval)*opts.Multiplier), opts.MaxInterval)
+			return false, nil
+		})
+	switch {
+	case err == nil:
+		return result, nil
+	case ctx.Err() != nil:
+		return last, waitCanceled(ctx, id, last, lastErr)
 	}
+	var term *TerminalStatusError
+	if errors.As(err, &term) {
+		return term.Connection, err
+	}
+	return last, err
 }
 
 // NoAnswerError ends WaitConnection when the API stopped answering: Polls
