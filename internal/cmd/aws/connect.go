@@ -203,7 +203,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		return err
 	}
 
-	vpcName, err := o.askVPC(ctx, client, f.Prompter())
+	vpcName, err := o.askVPC(ctx, client, f.Prompter(), net.CIDRBlock)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 
 // askVPC offers the region's VPCs (or finds the given one's name for the
 // default connection name).
-func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter) (string, error) {
+func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter, networkCIDR string) (string, error) {
 	vpcs, err := c.VPCs(ctx)
 	if err != nil {
 		return "", err
@@ -254,7 +254,7 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter)
 	if len(vpcs) == 0 {
 		return "", cmdutil.InputErrorf("no VPC in region %s of this account; pass --region for another region", c.Region())
 	}
-	options := make([]prompt.Option, len(vpcs))
+	choices := make([]connectcmd.Choice, len(vpcs))
 	for i, v := range vpcs {
 		name := v.Name
 		if name == "" {
@@ -263,9 +263,10 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter)
 		if v.IsDefault {
 			name += " [default]"
 		}
-		options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s", v.ID, name, strings.Join(v.CIDRs, ", ")), Value: v.ID}
+		choices[i] = connectcmd.Choice{Option: prompt.Option{Label: fmt.Sprintf("%s  %s  %s", v.ID, name, strings.Join(v.CIDRs, ", ")), Value: v.ID},
+			Unusable: connectcmd.Overlap(networkCIDR, v.CIDRs)}
 	}
-	id, err := p.Select(fmt.Sprintf("VPC to peer (%s)", c.Region()), options, vpcs[0].ID)
+	id, err := connectcmd.PickUsable(p, o.Factory.IOStreams.ErrOut, fmt.Sprintf("VPC to peer (%s)", c.Region()), choices, vpcs[0].ID)
 	if err != nil {
 		return "", err
 	}

@@ -255,7 +255,7 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	if err := o.chooseSubscription(ctx, client, cfg.Sandbox != nil, sandboxSub, f.Prompter()); err != nil {
 		return err
 	}
-	vnet, err := o.chooseVNet(ctx, client, f.Prompter())
+	vnet, err := o.chooseVNet(ctx, client, f.Prompter(), net.CIDRBlock)
 	if err != nil {
 		return err
 	}
@@ -360,7 +360,7 @@ func (o *ConnectOptions) chooseSubscription(ctx context.Context, c Azure, sandbo
 // (its resource group found from its ID), or, on a terminal, a choice of
 // the subscription's VNets. It returns nil when the named VNet cannot be
 // found, leaving the refusal, with the valid names, to the provider's Observe.
-func (o *ConnectOptions) chooseVNet(ctx context.Context, c Azure, p prompt.Prompter) (*azprov.VNet, error) {
+func (o *ConnectOptions) chooseVNet(ctx context.Context, c Azure, p prompt.Prompter, networkCIDR string) (*azprov.VNet, error) {
 	if o.VNet != "" && o.ResourceGroup != "" {
 		return c.GetVNet(ctx, o.Subscription, o.ResourceGroup, o.VNet)
 	}
@@ -403,11 +403,12 @@ func (o *ConnectOptions) chooseVNet(ctx context.Context, c Azure, p prompt.Promp
 		}
 		return nil, cmdutil.InputErrorf("no virtual network in %s; pass --subscription or --resource-group for another one", where)
 	}
-	options := make([]prompt.Option, len(vnets))
+	choices := make([]connectcmd.Choice, len(vnets))
 	for i, v := range vnets {
-		options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s  %s", v.Name, v.ResourceGroup, v.Location, strings.Join(v.Prefixes, ", ")), Value: v.ID}
+		choices[i] = connectcmd.Choice{Option: prompt.Option{Label: fmt.Sprintf("%s  %s  %s  %s", v.Name, v.ResourceGroup, v.Location, strings.Join(v.Prefixes, ", ")), Value: v.ID},
+			Unusable: connectcmd.Overlap(networkCIDR, v.Prefixes)}
 	}
-	id, err := p.Select("Virtual network to peer", options, vnets[0].ID)
+	id, err := connectcmd.PickUsable(p, o.Factory.IOStreams.ErrOut, "Virtual network to peer", choices, vnets[0].ID)
 	if err != nil {
 		return nil, err
 	}

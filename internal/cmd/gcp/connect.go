@@ -249,7 +249,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := o.askVPC(ctx, cloud, f.Prompter()); err != nil {
+	if err := o.askVPC(ctx, cloud, f.Prompter(), net.CIDRBlock); err != nil {
 		return err
 	}
 	connecting := o.Verb == connectcmd.VerbConnect
@@ -285,7 +285,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 }
 
 // askVPC offers the project's networks with their mode and ranges.
-func (o *ConnectOptions) askVPC(ctx context.Context, c *Cloud, p prompt.Prompter) error {
+func (o *ConnectOptions) askVPC(ctx context.Context, c *Cloud, p prompt.Prompter, networkCIDR string) error {
 	if o.VPC != "" {
 		return nil
 	}
@@ -296,11 +296,19 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c *Cloud, p prompt.Prompter
 	if len(vpcs) == 0 {
 		return cmdutil.InputErrorf("project %s (from %s) has no VPC network; create one, or pass --project for another project", c.Project, c.ProjectSource)
 	}
-	options := make([]prompt.Option, len(vpcs))
+	choices := make([]connectcmd.Choice, len(vpcs))
 	for i, v := range vpcs {
-		options[i] = prompt.Option{Label: v.Label(), Value: v.Name}
+		var blocks []string
+		for _, r := range v.Ranges() {
+			blocks = append(blocks, r.CIDR)
+		}
+		unusable := connectcmd.Overlap(networkCIDR, blocks)
+		if v.Mode == "legacy" {
+			unusable = "a legacy network"
+		}
+		choices[i] = connectcmd.Choice{Option: prompt.Option{Label: v.Label(), Value: v.Name}, Unusable: unusable}
 	}
-	o.VPC, err = p.Select(fmt.Sprintf("VPC network to peer (project %s)", c.Project), options, vpcs[0].Name)
+	o.VPC, err = connectcmd.PickUsable(p, o.Factory.IOStreams.ErrOut, fmt.Sprintf("VPC network to peer (project %s)", c.Project), choices, vpcs[0].Name)
 	return err
 }
 
