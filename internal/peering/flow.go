@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dragonflydb/dfpeer/internal/problem"
@@ -148,6 +149,13 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 
 	if err := ensurePhase(ctx, prov, st, plan.Changes, AfterInactive); err != nil {
 		return st.Result, interrupted(ctx, err)
+	}
+	if prov.Name() != "aws" { // AWS's side is the acceptance of Dragonfly's peering
+		for _, c := range plan.Changes {
+			if c.Kind == KindPeering && c.ID != "" && st.Result.LocalPeering == "" {
+				st.Result.LocalPeering = c.ID[strings.LastIndex(c.ID, "/")+1:] // a resource ID's name
+			}
+		}
 	}
 
 	if o.NoWait {

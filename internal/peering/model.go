@@ -203,15 +203,18 @@ type FirewallRule struct {
 // Result is the summary; its JSON form is the public schema of
 // `dfpeer <cloud> connect -o json` (documented in the README).
 type Result struct {
-	ConnectionID     string         `json:"connection_id"`
-	Name             string         `json:"name"`
-	NetworkID        string         `json:"network_id"`
-	Provider         string         `json:"provider"`
-	Status           string         `json:"status"`
-	StatusDetail     string         `json:"status_detail,omitempty"`
-	PeerConnectionID string         `json:"peer_connection_id"`
-	Routes           []Route        `json:"routes,omitempty"`
-	FirewallRules    []FirewallRule `json:"firewall_rules"`
+	ConnectionID     string `json:"connection_id"`
+	Name             string `json:"name"`
+	NetworkID        string `json:"network_id"`
+	Provider         string `json:"provider"`
+	Status           string `json:"status"`
+	StatusDetail     string `json:"status_detail,omitempty"`
+	PeerConnectionID string `json:"peer_connection_id"`
+	// LocalPeering is your side's peering where it is a resource of its
+	// own (GCP's network peering, Azure's VNet peering), by name.
+	LocalPeering  string         `json:"local_peering,omitempty"`
+	Routes        []Route        `json:"routes,omitempty"`
+	FirewallRules []FirewallRule `json:"firewall_rules"`
 }
 
 // Plan is what connect will do: the public JSON of `--dry-run -o json`,

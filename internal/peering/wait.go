@@ -37,8 +37,14 @@ func WaitStatus(ctx context.Context, api ConnectionWaiter, id string, want dfclo
 	start := time.Now()
 	last := dfcloud.ConnectionStatus("")
 	wo.OnChange = func(c *dfcloud.Connection) {
+		// The live line shows the time spent; a change is dated from the
+		// start of the wait (the first status is just the status).
+		if last == "" {
+			rep.Update(string(c.Status))
+		} else {
+			rep.Update(fmt.Sprintf("%s after %s", c.Status, time.Since(start).Round(100*time.Millisecond)))
+		}
 		last = c.Status
-		rep.Update(fmt.Sprintf("%s after %s", c.Status, time.Since(start).Round(100*time.Millisecond)))
 	}
 	c, err := api.WaitConnection(ctx, id, func(c *dfcloud.Connection) bool { return Reached(c, want) }, wo)
 	if err == nil {

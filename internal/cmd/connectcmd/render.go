@@ -22,7 +22,11 @@ func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *peering.Result) {
 		fmt.Fprintf(w, "  Detail:   %s\n", safe(r.StatusDetail))
 	}
 	fmt.Fprintf(w, "  Network:  %s\n", safe(r.NetworkID))
-	fmt.Fprintf(w, "  Peering:  %s\n", cmdutil.Dash(safe(r.PeerConnectionID)))
+	if r.LocalPeering != "" {
+		fmt.Fprintf(w, "  Peering:  %s (yours); %s (Dragonfly Cloud's)\n", safe(r.LocalPeering), cmdutil.Dash(safe(r.PeerConnectionID)))
+	} else {
+		fmt.Fprintf(w, "  Peering:  %s\n", cmdutil.Dash(safe(r.PeerConnectionID)))
+	}
 	for _, rt := range r.Routes {
 		fmt.Fprintf(w, "  Route:    %s in %s → %s (%s)\n", safe(rt.Destination), safe(rt.RouteTable), safe(rt.Target), safe(rt.Action))
 	}
