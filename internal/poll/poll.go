@@ -29,12 +29,15 @@ func (RealClock) Now() time.Time { return time.Now() }
 // After implements Clock.
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Defaults: a change is noticed within about half a second, at a cost of
-// about two requests a second once backed off.
+// Defaults: a change in the first seconds is noticed within half a
+// second; later within a tenth of the time waited so far, never more than
+// 2 s late — about one request every 2 s over a long wait.
 const (
 	DefaultInitial    = 100 * time.Millisecond
 	DefaultMax        = 500 * time.Millisecond
 	DefaultMultiplier = 1.5
+	DefaultStretch    = 0.1
+	DefaultCeiling    = 2 * time.Second
 )
 
 // Options tune Until. The zero value polls at 100 ms growing by 1.5 to
@@ -43,7 +46,12 @@ type Options struct {
 	Initial    time.Duration
 	Max        time.Duration
 	Multiplier float64
-	Clock      Clock
+	// Stretch lets the interval grow past Max to this fraction of the
+	// time waited so far, up to Ceiling: a long wait costs fewer
+	// requests and a change is still seen within that fraction.
+	Stretch float64
+	Ceiling time.Duration
+	Clock   Clock
 	// Timeout bounds the wait; 0 means only ctx bounds it.
 	Timeout time.Duration
 	// What is waited for, for the timeout error: "operation op-1 to be DONE".
@@ -63,6 +71,13 @@ func (o Options) withDefaults() Options {
 	if o.Multiplier < 1 {
 		o.Multiplier = DefaultMultiplier
 	}
+	if o.Stretch <= 0 {
+		o.Stretch = DefaultStretch
+	}
+	if o.Ceiling <= 0 {
+		o.Ceiling = DefaultCeiling
+	}
+	o.Ceiling = max(o.Ceiling, o.Max)
 	if o.Clock == nil {
 		o.Clock = RealClock{}
 	}
@@ -85,6 +100,7 @@ func Until(ctx context.Context, o Options, check func(ctx context.Context) (done
 		deadline = o.Clock.After(o.Timeout)
 	}
 	interval := o.Initial
+	start := o.Clock.Now()
 	var lastTransient error
 	for {
 		done, err := check(ctx)
@@ -104,8 +120,17 @@ func Until(ctx context.Context, o Options, check func(ctx context.Context) (done
 			return timeout(o, lastTransient)
 		case <-o.Clock.After(interval):
 		}
-		interval = min(time.Duration(float64(interval)*o.Multiplier), o.Max)
+		interval = Next(o, interval, o.Clock.Now().Sub(start))
 	}
+}
+
+// Next is the interval after one of interval, elapsed into the wait:
+// growing by Multiplier up to Max, then a Stretch of elapsed up to Ceiling.
+func Next(o Options, interval, elapsed time.Duration) time.Duration {
+	o = o.withDefaults()
+	grown := min(time.Duration(float64(interval)*o.Multiplier), o.Max)
+	stretched := min(time.Duration(float64(elapsed)*o.Stretch), o.Ceiling)
+	return max(grown, stretched)
 }
 
 func timeout(o Options, last error) error {

@@ -87,3 +87,48 @@ func BenchmarkWaitDetectionLag(b *testing.B) {
 	b.ReportMetric(ms(lags[len(lags)-1]), "max-ms")
 	b.ReportMetric(float64(len(lags)), "samples")
 }
+
+// BenchmarkLongWaitPolls reports what a 15-minute WaitConnection costs with
+// the default options: requests per second on average, and the longest gap
+// between two polls (how late a change can be seen). It drives the real
+// wait against the simulator on a clock that jumps instead of sleeping.
+func BenchmarkLongWaitPolls(b *testing.B) {
+	e := newEnv(b, envConfig{})
+	ctx := context.Background()
+	c, err := e.client.CreateConnection(ctx, awsConfig("long-wait"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		clock := &jumpClock{now: time.Unix(0, 0)}
+		start := clock.Now()
+		polls, maxGap, last := 0, time.Duration(0), start
+		_, err := e.client.WaitConnection(ctx, c.ConnectionID, func(*dfcloud.Connection) bool {
+			polls++
+			now := clock.Now()
+			maxGap, last = max(maxGap, now.Sub(last)), now
+			return now.Sub(start) >= 15*time.Minute
+		}, dfcloud.WaitOptions{Clock: clock})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(polls)/clock.Now().Sub(start).Seconds(), "polls/s")
+		b.ReportMetric(maxGap.Seconds(), "max-gap-s")
+	}
+}
+
+// jumpClock advances instantly.
+type jumpClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *jumpClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *jumpClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}

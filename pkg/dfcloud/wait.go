@@ -26,6 +26,11 @@ type WaitOptions struct {
 	MaxInterval time.Duration
 	// Multiplier grows the interval after each poll; default 1.5.
 	Multiplier float64
+	// Ceiling lets a long wait poll less: past MaxInterval the interval
+	// grows to a tenth of the time waited so far, up to Ceiling. Default
+	// 2 s (one request every 2 s over a long wait, a change seen within
+	// 10% of the time waited); when only MaxInterval is set, MaxInterval.
+	Ceiling time.Duration
 	// Clock defaults to RealClock.
 	Clock Clock
 	// OnChange is called with the first state observed and then on every
@@ -42,6 +47,7 @@ const (
 	DefaultWaitInterval    = 100 * time.Millisecond
 	DefaultWaitMaxInterval = 500 * time.Millisecond
 	DefaultWaitMultiplier  = 1.5
+	DefaultWaitCeiling     = 2 * time.Second
 	// DefaultMaxTransportFailures: five polls in a row, each retried by the
 	// client, without any answer means the API is gone, not slow.
 	DefaultMaxTransportFailures = 5
@@ -50,6 +56,12 @@ const (
 func (o WaitOptions) withDefaults() WaitOptions {
 	if o.Interval <= 0 {
 		o.Interval = DefaultWaitInterval
+	}
+	if o.Ceiling <= 0 && o.MaxInterval > 0 {
+		o.Ceiling = o.MaxInterval // the caller chose the cap
+	}
+	if o.Ceiling <= 0 {
+		o.Ceiling = DefaultWaitCeiling
 	}
 	if o.MaxInterval <= 0 {
 		o.MaxInterval = DefaultWaitMaxInterval
@@ -105,7 +117,7 @@ func (c *Client) WaitConnection(ctx context.Context, id string, done func(*Conne
 	var lastErr error
 	noAnswer := 0 // consecutive polls without any HTTP answer
 	var result *Connection
-	err := poll.Until(ctx, poll.Options{Initial: opts.Interval, Max: opts.MaxInterval, Multiplier: opts.Multiplier, Clock: opts.Clock},
+	err := poll.Until(ctx, poll.Options{Initial: opts.Interval, Max: opts.MaxInterval, Multiplier: opts.Multiplier, Ceiling: opts.Ceiling, Clock: opts.Clock},
 		func(ctx context.Context) (bool, error) {
 			conn, err := c.GetConnection(ctx, id)
 			var netErr *networkError
