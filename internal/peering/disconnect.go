@@ -179,7 +179,7 @@ func ApplyRemoval(ctx context.Context, o DisconnectOptions, plan *Plan) (*Remova
 		var note string
 		var err error
 		if c.Kind == KindConnection {
-			note, err = removeConnection(ctx, o, c.ID)
+			note, err = removeConnection(ctx, o, plan.Existing)
 			if err == nil {
 				res.Status = note
 			}
@@ -198,14 +198,15 @@ func ApplyRemoval(ctx context.Context, o DisconnectOptions, plan *Plan) (*Remova
 
 // removeConnection deletes the connection (gone already is fine) and
 // waits until Dragonfly says deleted; it returns the status reached.
-func removeConnection(ctx context.Context, o DisconnectOptions, id string) (string, error) {
+func removeConnection(ctx context.Context, o DisconnectOptions, c *dfcloud.Connection) (string, error) {
+	id := c.ConnectionID
 	if o.NoWait {
 		if err := o.API.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
 			return "", fmt.Errorf("deleting connection %s: %w", id, err)
 		}
 		return string(dfcloud.ConnectionDeleting), nil
 	}
-	if err := deleteConnection(ctx, o.API, id, o.Timeout, o.Poll, o.Report); err != nil {
+	if err := deleteConnection(ctx, o.API, c, o.Timeout, o.Poll, o.Report); err != nil {
 		return "", err
 	}
 	return string(dfcloud.ConnectionDeleted), nil

@@ -66,7 +66,9 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	var replaces *dfcloud.Connection
 	if existing != nil {
 		name = existing.Config.Name
-		if o.Recreate && SamePeer(existing.Config.Peer, peer) && Unrepairable(existing) {
+		// Under --recreate a connection already being deleted (a run
+		// interrupted after asking) is waited out, then replaced.
+		if o.Recreate && SamePeer(existing.Config.Peer, peer) && (Unrepairable(existing) || existing.Status == dfcloud.ConnectionDeleting) {
 			replaces, existing = existing, nil
 		} else if err := checkAdoptable(existing, peer, name); err != nil {
 			return nil, err
@@ -114,7 +116,7 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 		Result: &Result{Name: plan.Name, NetworkID: net.NetworkID, Provider: prov.Name(), FirewallRules: []FirewallRule{}}}
 	if r := plan.Replaces; r != nil {
 		o.Report.Start(fmt.Sprintf("Delete the %s connection %s", r.Status, r.ConnectionID))
-		if err := deleteConnection(ctx, o.API, r.ConnectionID, o.Timeout, o.Poll, o.Report); err != nil {
+		if err := deleteConnection(ctx, o.API, r, o.Timeout, o.Poll, o.Report); err != nil {
 			o.Report.Fail(err)
 			return st.Result, interrupted(ctx, err)
 		}
@@ -268,15 +270,18 @@ func Unrepairable(c *dfcloud.Connection) bool {
 
 // deleteConnection deletes a connection (gone already is fine) and waits
 // until Dragonfly says it is deleted.
-func deleteConnection(ctx context.Context, api API, id string, timeout time.Duration, wo dfcloud.WaitOptions, rep Reporter) error {
+func deleteConnection(ctx context.Context, api API, c *dfcloud.Connection, timeout time.Duration, wo dfcloud.WaitOptions, rep Reporter) error {
+	id := c.ConnectionID
 	d, ok := api.(interface {
 		DeleteConnection(ctx context.Context, id string) error
 	})
 	if !ok {
 		return fmt.Errorf("the Dragonfly client cannot delete connections")
 	}
-	if err := d.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
-		return fmt.Errorf("deleting connection %s: %w", id, err)
+	if c.Status != dfcloud.ConnectionDeleting { // asked already: only wait
+		if err := d.DeleteConnection(ctx, id); err != nil && !dfcloud.IsNotFound(err) {
+			return fmt.Errorf("deleting connection %s: %w", id, err)
+		}
 	}
 	_, err := WaitStatus(ctx, api, id, dfcloud.ConnectionDeleted, timeout, wo, rep)
 	return err
