@@ -281,14 +281,16 @@ func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 			if overridden {
 				continue
 			}
-			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network; add an egress rule allowing TCP %d to %s with a priority below %d",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw), port, cidr, fw.GetPriority())})
+			out = append(out, denyWarning{Rule: fw.GetName(),
+				What: fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network", fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw)),
+				Fix:  fmt.Sprintf("add an egress rule allowing TCP %d to %s with a priority below %d", port, cidr, fw.GetPriority())})
 		case "INGRESS", "":
 			if fw.GetName() == ourRule || fw.GetPriority() > rulePriority || !rangesMatch(fw.GetSourceRanges(), cidr, false) {
 				continue
 			}
-			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s; lower its priority or narrow its sources",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw))})
+			out = append(out, denyWarning{Rule: fw.GetName(),
+				What: fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s", fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw)),
+				Fix:  "lower its priority or narrow its sources"})
 		}
 	}
 	return out
@@ -311,15 +313,27 @@ type ruleWant struct {
 // denyWarning is a deny rule of the network that would defeat the
 // peering: dfpeer warns, and leaves it alone.
 type denyWarning struct {
-	Rule    string
-	Warning string
+	Rule string
+	What string // what it blocks
+	Fix  string // the change that unblocks it
 }
+
+// Warning is what connect prints about the rule.
+func (w denyWarning) Warning() string {
+	return w.What + "; " + w.Fix
+}
+
+// kindDenyRules is status's check that no deny rule defeats the peering
+// (each deny rule that does is a KindFirewallRule change of its own).
+const kindDenyRules peering.Kind = "deny_rules"
 
 // observeFirewall classifies the rule dfpeer-<name>: absent (to create),
 // there and the same (unchanged; dfpeer's when it has dfpeer's
-// description), or different (refused: dfpeer does not overwrite it). Deny
-// rules that would block the traffic follow as warnings.
-func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud) ([]peering.Change, error) {
+// description), or different (connect refuses: dfpeer does not overwrite
+// it; status reports it with the fix; disconnect removes it only when it
+// is dfpeer's). Deny rules that would block the traffic follow: connect
+// warns, status fails them.
+func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud, purpose peering.Purpose) ([]peering.Change, error) {
 	rules, err := p.c.FirewallRules(ctx)
 	if err != nil {
 		return nil, err
@@ -332,23 +346,40 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud) ([]peering.Ch
 		if fw.GetName() != want.Name {
 			continue
 		}
-		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven); d != "" {
-			return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('gcloud compute firewall-rules delete %s --project %s') or choose another --name",
-				want.Name, d, DescribeRule(fw), want.Name, cl.Project)
-		}
+		d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven)
 		want.Targets = targetsOf(fw)
 		c.Action, c.Found = peering.Unchanged, peering.AsWanted
-		if why := cl.notOurRule(fw); why != "" {
+		if d != "" {
+			del := fmt.Sprintf("gcloud compute firewall-rules delete %s --project %s", want.Name, cl.Project)
+			if purpose == peering.ForConnect {
+				return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('%s') or choose another --name",
+					want.Name, d, DescribeRule(fw), del)
+			}
+			// connect would refuse to touch it: the fix is by hand.
+			c.Action, c.Found = peering.Verify, peering.Different
+			c.Reason = fmt.Sprintf("%s differs from the rule dfpeer makes (%s): delete it ('%s') and run connect again", DescribeRule(fw), d, del)
+		}
+		if why := cl.notOurRule(fw); why != "" && (c.Found == peering.AsWanted || purpose == peering.ForDisconnect) {
 			c.Found, c.Reason = peering.NotOurs, why
 		}
 	}
 	c.Want = want
 	c.Detail = fmt.Sprintf("%s: allow inbound TCP %d from %s to %s of %s", want.Name, want.Port, cl.CIDR, want.Targets, cl.VPC.Name)
 	changes := []peering.Change{c}
-	for _, w := range denyWarnings(rules, cl.VPC.Name, cl.CIDR, want.Port, want.Name) {
-		changes = append(changes, peering.Change{Action: actionCheck, Kind: peering.KindFirewallRule, Target: cl.where(),
-			Detail: "warning: " + w.Warning, ID: w.Rule, Found: peering.NotOurs, Reason: "a deny rule dfpeer did not create",
-			Phase: peering.AfterInactive, Title: "Check firewall rule " + w.Rule, Want: w})
+	denies := denyWarnings(rules, cl.VPC.Name, cl.CIDR, want.Port, want.Name)
+	for _, w := range denies {
+		ch := peering.Change{Action: actionCheck, Kind: peering.KindFirewallRule, Target: cl.where(),
+			Detail: "warning: " + w.Warning(), ID: w.Rule, Found: peering.Different, Reason: w.Fix,
+			Phase: peering.AfterInactive, Title: "Check firewall rule " + w.Rule, Want: w}
+		if purpose == peering.ForStatus {
+			ch.Detail = w.What
+		}
+		changes = append(changes, ch)
+	}
+	if purpose == peering.ForStatus && len(denies) == 0 {
+		changes = append(changes, peering.Change{Action: peering.Verify, Kind: kindDenyRules, Target: cl.where(), Found: peering.AsWanted,
+			Phase: peering.AfterInactive, Title: "Check deny rules",
+			Detail: fmt.Sprintf("no enabled deny rule of %s blocks TCP %d from or to %s", cl.VPC.Name, want.Port, cl.CIDR)})
 	}
 	return changes, nil
 }

@@ -275,7 +275,7 @@ func TestGCPDenyWarnings(t *testing.T) {
 	warnings := func(rules ...*computepb.Firewall) []string {
 		var out []string
 		for _, w := range denyWarnings(rules, "net", cidr, 6379, "dfpeer-x") {
-			out = append(out, w.Warning)
+			out = append(out, w.Warning())
 		}
 		return out
 	}
