@@ -355,8 +355,13 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud, purpose peeri
 				return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('%s') or choose another --name",
 					want.Name, d, DescribeRule(fw), del)
 			}
-			// connect would refuse to touch it: the fix is by hand.
-			c.Action, c.Found = peering.Verify, peering.Different
+			// connect would refuse to touch it: for status the fix is by
+			// hand (a Verify change shows Reason as the fix); disconnect
+			// removes it if it is dfpeer's.
+			c.Action, c.Found = peering.Update, peering.Different
+			if purpose == peering.ForStatus {
+				c.Action = peering.Verify
+			}
 			c.Reason = fmt.Sprintf("%s differs from the rule dfpeer makes (%s): delete it ('%s') and run connect again", DescribeRule(fw), d, del)
 		}
 		if why := cl.notOurRule(fw); why != "" && (c.Found == peering.AsWanted || purpose == peering.ForDisconnect) {
