@@ -437,7 +437,8 @@ func TestGCPConnectInteractive(t *testing.T) {
 }
 
 // The permissions `dfpeer gcp permissions` lists are exactly those of the
-// Compute methods connect called, scripted and interactive together.
+// Compute methods connect (scripted and interactive), status and
+// disconnect called.
 func TestGCPPermissionsList(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
 	if code := e.Run("gcp", "permissions", "-o", "json"); code != 0 {
@@ -465,9 +466,14 @@ func TestGCPPermissionsList(t *testing.T) {
 	if code := asked.Run("gcp", "connect"); code != 0 {
 		t.Fatalf("interactive connect: %s", asked.ErrOut)
 	}
-	// Taking the GCP side down again, as disconnect does, calls the rest.
-	if _, err := removeAll(t, scripted); err != nil {
-		t.Fatalf("removing: %v", err)
+	// status, then disconnect, call the rest.
+	for _, v := range []string{"status", "disconnect"} {
+		if code := scripted.Run(verb(v, "--yes", "--no-input")...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", v, code, scripted.ErrOut)
+		}
+	}
+	if len(scripted.SB.DF.Connections()) != 1 || scripted.SB.DF.Connections()[0].Status != "deleted" {
+		t.Fatalf("disconnect did not delete the connection: %+v", scripted.SB.DF.Connections())
 	}
 	for _, env := range []*cmdtest.Env{scripted, asked} {
 		for _, c := range env.SB.GCP.HTTP().Calls() {
@@ -511,6 +517,16 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 				if cmdutil.ExitCode(err) != cmdutil.ExitAuth || !strings.Contains(fmt.Sprint(err), "Required '"+p.Name+"' permission") ||
 					!errors.As(err, &hint) || !strings.Contains(hint.Hint, "dfpeer gcp permissions") {
 					t.Fatalf("removing without %s: %v", p.Name, err)
+				}
+				// The command says the same, and leaves the connection for
+				// a run with the permission to finish.
+				e.ErrOut.Reset()
+				if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != cmdutil.ExitAuth ||
+					!strings.Contains(e.ErrOut.String(), "Required '"+p.Name+"' permission") || !strings.Contains(e.ErrOut.String(), "dfpeer gcp permissions") {
+					t.Fatalf("disconnect without %s: exit %d\n%s", p.Name, code, e.ErrOut)
+				}
+				if c := e.SB.DF.Connections()[0]; c.Status == "deleted" || c.Status == "deleting" {
+					t.Fatalf("disconnect deleted the connection before the cloud side: %s", c.Status)
 				}
 				return
 			}

@@ -318,3 +318,32 @@ func TestRecreateCrashAtEveryStep(t *testing.T) {
 		})
 	})
 }
+
+// Resources seeded before connect that look related — a rule allowing the
+// port from the Dragonfly CIDR under another name, a deny rule, a peering
+// of a dfpeer-like name towards another network — are exactly as they
+// were after connect and disconnect: the project's state equals the one
+// before connect.
+func TestDisconnectLeavesLookalikes(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	for _, fw := range []*computepb.Firewall{
+		{Name: proto.String("allow-dragonfly"), Network: proto.String("global/networks/" + vpc), Description: proto.String("Dragonfly Cloud"),
+			Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"6379"}}}, SourceRanges: []string{demoCIDR}},
+		denyRule("no-egress", "EGRESS", 800, "10.99.0.0/16"),
+	} {
+		if err := e.SB.GCP.AddFirewall(project, fw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "dfpeer-legacy", PeerNetwork: sandbox.DemoGCPOverlapNetwork}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.SB.GCP.Snapshot()
+	connectOK(t, e)
+	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	if got := e.SB.GCP.Snapshot(); string(got) != string(before) {
+		t.Fatalf("disconnect did not leave the project as before connect:\n%s", cmdtest.Diff(before, got))
+	}
+}
