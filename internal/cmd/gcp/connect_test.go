@@ -245,6 +245,10 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 				Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"6379"}}}, SourceRanges: []string{demoCIDR}, TargetTags: []string{"db"}})
 			return args("--firewall-target-tags", "web")
 		}, "it applies to instances tagged db, not instances tagged web"},
+		{"route imported over another peering overlaps", func(e *cmdtest.Env) []string {
+			peerShared(t, e, "192.168.200.0/24")
+			return args()
+		}, "--vpc app-network: route 192.168.200.0/24 imported over peering to-shared (from https://www.googleapis.com/compute/v1/projects/shared-host/global/networks/shared-services) overlaps the Dragonfly network demo-gcp CIDR 192.168.0.0/16"},
 		{"peering name taken towards another network", func(e *cmdtest.Env) []string {
 			if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: ruleName, PeerProject: project, PeerNetwork: sandbox.DemoGCPOverlapNetwork}); err != nil {
 				t.Fatal(err)
@@ -458,6 +462,8 @@ func TestGCPPermissionsList(t *testing.T) {
 
 	called := map[string]bool{}
 	scripted := cmdtest.NewSandbox(t, sandbox.Options{})
+	// Another ACTIVE peering, whose imported routes connect reads.
+	peerShared(t, scripted, "10.50.0.0/16")
 	if code := scripted.Run(args()...); code != 0 {
 		t.Fatalf("connect: %s", scripted.ErrOut)
 	}
@@ -529,6 +535,9 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 					t.Fatalf("disconnect deleted the connection before the cloud side: %s", c.Status)
 				}
 				return
+			}
+			if p.Name == "compute.networks.listPeeringRoutes" {
+				peerShared(t, e, "10.50.0.0/16") // only read when there are other peerings
 			}
 			e.SB.GCP.Deny(project, p.Name)
 			code := e.Run(args()...)
@@ -728,3 +737,21 @@ func (nopReporter) Update(string) {}
 func (nopReporter) Done(string)   {}
 func (nopReporter) Fail(error)    {}
 func (nopReporter) Info(string)   {}
+
+// peerShared peers the VPC both ways (ACTIVE) with a network of another
+// project whose one subnet is cidr.
+func peerShared(t *testing.T, e *cmdtest.Env, cidr string) {
+	t.Helper()
+	if err := e.SB.GCP.AddNetwork("shared-host", gcpsim.NetworkSpec{Name: "shared-services",
+		Subnets: []gcpsim.SubnetSpec{{Name: "shared", Region: "us-east1", CIDR: cidr}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "to-shared", PeerProject: "shared-host", PeerNetwork: "shared-services"}),
+		e.SB.GCP.AddPeering("shared-host", "shared-services", gcpsim.PeeringSpec{Name: "to-app", PeerProject: project, PeerNetwork: vpc}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -347,3 +347,16 @@ func TestDisconnectLeavesLookalikes(t *testing.T) {
 		t.Fatalf("disconnect did not leave the project as before connect:\n%s", cmdtest.Diff(before, got))
 	}
 }
+
+// A peering added while Dragonfly's side was down imports a range
+// overlapping the Dragonfly CIDR: status fails it, naming the peering and
+// the range, with the gcloud command that removes it.
+func TestStatusImportedRouteOverlaps(t *testing.T) {
+	e := connected(t)
+	if err := e.SB.GCP.DeletePeering(e.SB.DF.Connections()[0].PeerConnectionID); err != nil {
+		t.Fatal(err)
+	}
+	peerShared(t, e, "192.168.200.0/24")
+	broken(t, e, "imported_route:to-shared/192.168.200.0/24", "route 192.168.200.0/24 imported over peering to-shared", "overlaps the Dragonfly CIDR "+demoCIDR,
+		"fix: Compute refuses a peering whose ranges overlap", "gcloud compute networks peerings delete to-shared --network app-network")
+}

@@ -36,6 +36,7 @@ type NetworksAPI interface {
 	List(ctx context.Context, req *computepb.ListNetworksRequest, opts ...gax.CallOption) *compute.NetworkIterator
 	AddPeering(ctx context.Context, req *computepb.AddPeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
 	RemovePeering(ctx context.Context, req *computepb.RemovePeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	ListPeeringRoutes(ctx context.Context, req *computepb.ListPeeringRoutesNetworksRequest, opts ...gax.CallOption) *compute.ExchangedPeeringRouteIterator
 }
 
 // FirewallsAPI is the part of the firewalls client dfpeer calls.

@@ -22,6 +22,7 @@ var Permissions = []Permission{
 	{Name: "compute.globalOperations.get", Methods: []string{"globalOperations.wait"}, Why: "wait for the peering and firewall operations"},
 	{Name: "compute.networks.addPeering", Methods: []string{"networks.addPeering"}, Why: "add the peering towards Dragonfly's network"},
 	{Name: "compute.networks.get", Methods: []string{"networks.get"}, Why: "read the VPC network and its peerings"},
+	{Name: "compute.networks.listPeeringRoutes", Methods: []string{"networks.listPeeringRoutes"}, Why: "pre-flight: the routes the VPC imports over its other peerings, which must not overlap the Dragonfly CIDR"},
 	{Name: "compute.networks.list", Methods: []string{"networks.list"}, Why: "offer the project's networks (--vpc prompt, unknown --vpc)"},
 	{Name: "compute.networks.removePeering", Methods: []string{"networks.removePeering"}, Why: "disconnect: remove dfpeer's peering towards Dragonfly's network", Disconnect: true},
 	{Name: "compute.networks.updatePolicy", Methods: []string{"firewalls.insert"}, Why: "a new firewall rule changes the network's policy"},

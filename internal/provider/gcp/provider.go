@@ -142,7 +142,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		return nil, problem.Refuse("vpc", vpc.Name, fmt.Sprintf("migrate it to a VPC network first (gcloud compute networks update %s --switch-to-custom-subnet-mode)", vpc.Name),
 			"is a legacy network, which cannot be peered")
 	}
-	overlaps, err := p.observeOverlaps(cl, net.Name, t.Purpose)
+	overlaps, err := p.observeOverlaps(ctx, cl, net.Name, t.Purpose)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ const kindSubnetRange peering.Kind = "subnet_range"
 // observeOverlaps refuses, for connect, a VPC range overlapping the
 // Dragonfly CIDR; for status it returns one failed check per overlapping
 // range (or one passed check), for disconnect nothing.
-func (p *Provider) observeOverlaps(cl *Cloud, netName string, purpose peering.Purpose) ([]peering.Change, error) {
+func (p *Provider) observeOverlaps(ctx context.Context, cl *Cloud, netName string, purpose peering.Purpose) ([]peering.Change, error) {
 	var out []peering.Change
 	for _, r := range cl.VPC.Ranges() {
 		ok, err := peering.Overlap(cl.CIDR, r.CIDR)
@@ -187,10 +187,61 @@ func (p *Provider) observeOverlaps(cl *Cloud, netName string, purpose peering.Pu
 			Detail: fmt.Sprintf("%s (%s) overlaps the Dragonfly CIDR %s", r.CIDR, r.Owner, cl.CIDR),
 			Reason: fmt.Sprintf("peered networks need disjoint ranges: remove or move %s (%s) out of %s; traffic to the overlap stays in network %s", r.CIDR, r.Owner, cl.CIDR, cl.VPC.Name)})
 	}
+	if purpose == peering.ForDisconnect {
+		return out, nil
+	}
+	imported, err := p.observeImported(ctx, cl, netName, purpose)
+	if err != nil {
+		return nil, err
+	}
 	if purpose == peering.ForStatus && len(out) == 0 {
 		out = append(out, peering.Change{Action: peering.Verify, Kind: kindSubnetRange, Target: cl.where(), Found: peering.AsWanted,
 			Phase: peering.AfterInactive, Title: "Check subnet ranges",
 			Detail: fmt.Sprintf("no subnet range (primary or secondary) of %s overlaps %s", cl.VPC.Name, cl.CIDR)})
+	}
+	return append(out, imported...), nil
+}
+
+// kindImportedRoute is the check that no route the VPC imports over
+// another peering overlaps the Dragonfly CIDR.
+const kindImportedRoute peering.Kind = "imported_route"
+
+// observeImported reads the routes the VPC imports over its other ACTIVE
+// peerings (an INACTIVE one exchanges nothing): Compute refuses a peering
+// whose routes overlap routes a network already imports, so connect
+// refuses it first, naming the peering and the ranges; status fails it.
+func (p *Provider) observeImported(ctx context.Context, cl *Cloud, netName string, purpose peering.Purpose) ([]peering.Change, error) {
+	region := "us-central1"
+	if len(cl.VPC.Subnets) > 0 {
+		region = cl.VPC.Subnets[0].Region
+	}
+	var out []peering.Change
+	for _, pe := range cl.VPC.Peerings {
+		if pe.GetState() != "ACTIVE" {
+			continue
+		}
+		if pj, n, ok := NetworkRef(pe.GetNetwork()); ok && pj == cl.DFProject && n == cl.DFNetwork {
+			continue // the peering of this connection
+		}
+		routes, err := p.c.ImportedRoutes(ctx, cl.VPC.Name, pe.GetName(), region)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range routes {
+			ok, err := peering.Overlap(cl.CIDR, r.GetDestRange())
+			if err != nil || !ok {
+				continue
+			}
+			what := fmt.Sprintf("route %s imported over peering %s (from %s)", r.GetDestRange(), pe.GetName(), pe.GetNetwork())
+			fix := fmt.Sprintf("Compute refuses a peering whose ranges overlap routes the network already imports: remove peering %s ('gcloud compute networks peerings delete %s --network %s --project %s') or use a Dragonfly network with a CIDR outside %s",
+				pe.GetName(), pe.GetName(), cl.VPC.Name, cl.Project, r.GetDestRange())
+			if purpose == peering.ForConnect {
+				return nil, problem.Refuse("vpc", cl.VPC.Name, fix, "%s overlaps the Dragonfly network %s CIDR %s", what, netName, cl.CIDR)
+			}
+			out = append(out, peering.Change{Action: peering.Verify, Kind: kindImportedRoute, Target: cl.where(), ID: pe.GetName() + "/" + r.GetDestRange(),
+				Found: peering.Different, Phase: peering.AfterInactive, Title: "Check " + what,
+				Detail: fmt.Sprintf("%s overlaps the Dragonfly CIDR %s", what, cl.CIDR), Reason: fix})
+		}
 	}
 	return out, nil
 }
