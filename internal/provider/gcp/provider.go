@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 type Inputs struct {
 	Network string // --vpc: the VPC network name in Client.Project
 	Port    int    // --port
+	// Ports are every port to open (--port given more than once); empty
+	// means Port alone. dfpeer's one rule allows them all.
+	Ports   []int
 	Targets Targets
 	// ImportCustomRoutes and ExportCustomRoutes are nil when the flags
 	// were not given: an existing peering's settings are then kept, and a
@@ -47,6 +51,16 @@ func NewProvider(c *Client, in Inputs) *Provider {
 	if in.Timeout <= 0 {
 		in.Timeout = 15 * time.Minute
 	}
+	if len(in.Ports) == 0 && in.Port != 0 {
+		in.Ports = []int{in.Port}
+	}
+	var ports []int
+	for _, p := range in.Ports {
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	in.Ports = ports
 	return &Provider{c: c, in: in}
 }
 
