@@ -472,7 +472,16 @@ func TestGCPPermissionsList(t *testing.T) {
 	if code := asked.Run("gcp", "connect"); code != 0 {
 		t.Fatalf("interactive connect: %s", asked.ErrOut)
 	}
-	// status, then disconnect, call the rest.
+	// A repair (dfpeer's rule disabled by hand), status, then disconnect,
+	// call the rest. The hand-made change is no call of dfpeer's.
+	for _, c := range scripted.SB.GCP.HTTP().Calls() {
+		called[c.Op] = true
+	}
+	disableRule(t, scripted)
+	scripted.SB.GCP.HTTP().ResetLog()
+	if code := scripted.Run(args()...); code != 0 {
+		t.Fatalf("repair: exit %d\n%s", code, scripted.ErrOut)
+	}
 	for _, v := range []string{"status", "disconnect"} {
 		if code := scripted.Run(verb(v, "--yes", "--no-input")...); code != 0 {
 			t.Fatalf("%s: exit %d\n%s", v, code, scripted.ErrOut)
@@ -512,6 +521,19 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 		}
 		t.Run(p.Name, func(t *testing.T) {
 			e := cmdtest.NewSandbox(t, sandbox.Options{})
+			if p.Repair {
+				// Only repairing dfpeer's rule needs it.
+				if code := e.Run(args()...); code != 0 {
+					t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+				}
+				disableRule(t, e)
+				e.SB.GCP.Deny(project, p.Name)
+				e.ErrOut.Reset()
+				if code := e.Run(args()...); code != cmdutil.ExitAuth || !strings.Contains(e.ErrOut.String(), "Required '"+p.Name+"' permission") {
+					t.Fatalf("repair without %s: exit %d\n%s", p.Name, code, e.ErrOut)
+				}
+				return
+			}
 			if p.Disconnect {
 				// Only taking the connection down needs it.
 				if code := e.Run(args()...); code != 0 {

@@ -156,13 +156,11 @@ func TestStatusDenyRules(t *testing.T) {
 	healthy(t, e)
 }
 
-// dfpeer's rule changed through Compute (disabled): status fails it with
-// the fix instead of refusing as connect does (exit 2); disconnect still
-// removes it, being dfpeer's.
-func TestStatusRuleChanged(t *testing.T) {
-	e := connected(t)
-	// firewalls.patch, as gcloud compute firewall-rules update --disabled
-	// sends it (dfpeer's client has no Patch: it never changes a rule).
+// disableRule disables dfpeer's rule with firewalls.patch, as gcloud
+// compute firewall-rules update --disabled does (dfpeer's client has no
+// Patch: it never changes a rule that way), and waits until it is.
+func disableRule(t *testing.T, e *cmdtest.Env) {
+	t.Helper()
 	req, _ := http.NewRequest("PATCH", e.SB.URL+"/compute/v1/projects/"+project+"/global/firewalls/"+ruleName, strings.NewReader(`{"disabled":true}`))
 	req.Header.Set("Authorization", "Bearer "+sandbox.GCPToken)
 	req.Header.Set("Content-Type", "application/json")
@@ -171,25 +169,66 @@ func TestStatusRuleChanged(t *testing.T) {
 		t.Fatalf("disabling the rule: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	// The patch is an operation: wait until it is applied.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		disabled := false
 		for _, fw := range e.SB.GCP.Firewalls(project) {
 			disabled = disabled || (fw.GetName() == ruleName && fw.GetDisabled())
 		}
 		if disabled {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the rule is not disabled: the test proves nothing")
 		}
 	}
-	broken(t, e, "firewall_rule:"+ruleName, "it is disabled", "gcloud compute firewall-rules delete "+ruleName+" --project "+project)
+}
+
+// dfpeer's rule disabled through Compute: status fails it (exit 5, not
+// the refusal a differing rule of someone else's gets) and says connect
+// repairs it; connect puts it back (firewalls.update), once; disconnect
+// removes it.
+func TestStatusRuleChanged(t *testing.T) {
+	e := connected(t)
+	disableRule(t, e)
+	broken(t, e, "firewall_rule:"+ruleName, "it is disabled", "fix: dfpeer gcp connect")
+	e.ErrOut.Reset()
+	if code := e.Run(args()...); code != 0 || !strings.Contains(e.ErrOut.String(), "updated (it is disabled)") {
+		t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
+	}
+	healthy(t, e)
+	for _, fw := range e.SB.GCP.Firewalls(project) {
+		if fw.GetName() == ruleName && (fw.GetDisabled() || fw.GetDescription() == "") {
+			t.Fatalf("rule after the repair: %v", fw)
+		}
+	}
+	if n := rulesNamed(e, ruleName); n != 1 {
+		t.Fatalf("%d rules named %s", n, ruleName)
+	}
+	disableRule(t, e)
 	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
 		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
 	}
 	if n := rulesNamed(e, ruleName); n != 0 {
 		t.Fatalf("disconnect left dfpeer's changed rule")
+	}
+}
+
+// A rule of dfpeer's name that someone else made differently: status
+// fails it with the gcloud command that frees the name (connect refuses
+// it, exit 2).
+func TestStatusForeignRuleDiffers(t *testing.T) {
+	e := connected(t)
+	c := compute(t, e)
+	ctx := context.Background()
+	op, err := c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: project, Firewall: ruleName})
+	must(t, op, err)
+	op, err = c.Firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: project, FirewallResource: &computepb.Firewall{
+		Name: proto.String(ruleName), Network: proto.String("global/networks/" + vpc),
+		Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"22"}}}, SourceRanges: []string{demoCIDR}}})
+	must(t, op, err)
+	broken(t, e, "firewall_rule:"+ruleName, "it allows tcp:22, not tcp:6379", "fix: "+ruleName+" (network app-network", "delete it ('gcloud compute firewall-rules delete "+ruleName+" --project "+project+"')")
+	if code := e.Run(args()...); code != 2 {
+		t.Fatalf("connect over a foreign rule: exit %d, want 2\n%s", code, e.ErrOut)
 	}
 }
 

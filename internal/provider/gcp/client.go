@@ -45,6 +45,7 @@ type FirewallsAPI interface {
 	List(ctx context.Context, req *computepb.ListFirewallsRequest, opts ...gax.CallOption) *compute.FirewallIterator
 	Insert(ctx context.Context, req *computepb.InsertFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
 	Delete(ctx context.Context, req *computepb.DeleteFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	Update(ctx context.Context, req *computepb.UpdateFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
 }
 
 // SubnetworksAPI is the part of the subnetworks client dfpeer calls.

@@ -345,6 +345,9 @@ type ruleWant struct {
 	// existing rule's are otherwise kept).
 	Targets      Targets
 	TargetsGiven bool
+	// Update says the rule exists, is dfpeer's, and differs: connect puts
+	// it back as wanted (firewalls.update) instead of refusing it.
+	Update bool
 }
 
 // denyWarning is a deny rule of the network that would defeat the
@@ -384,9 +387,14 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud, purpose peeri
 			continue
 		}
 		d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Ports, want.Targets, want.TargetsGiven)
-		want.Targets = targetsOf(fw)
+		if !want.TargetsGiven {
+			want.Targets = targetsOf(fw)
+		}
 		c.Action, c.Found = peering.Unchanged, peering.AsWanted
-		if d != "" {
+		if d != "" && repairable(cl, fw) {
+			// dfpeer's own rule, changed since: connect puts it back.
+			c.Action, c.Found, c.Reason, want.Update = peering.Update, peering.Different, d, true
+		} else if d != "" {
 			del := fmt.Sprintf("gcloud compute firewall-rules delete %s --project %s", want.Name, cl.Project)
 			if purpose == peering.ForConnect {
 				return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('%s') or choose another --name",
@@ -426,6 +434,13 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud, purpose peeri
 	return changes, nil
 }
 
+// repairable says fw is dfpeer's rule of this connection and can be put
+// back in place: Compute cannot change a rule's direction.
+func repairable(cl *Cloud, fw *computepb.Firewall) bool {
+	dir := fw.GetDirection()
+	return cl.notOurRule(fw) == "" && (dir == "" || dir == "INGRESS")
+}
+
 // notOurRule says why fw is not dfpeer's rule of this connection, or ""
 // when it is: named dfpeer-<name>, in the VPC network, from the Dragonfly
 // CIDR only, with the description connect gives.
@@ -461,6 +476,15 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 			return false, fmt.Errorf("firewall rule %s appeared with other content (%s): %s; delete it and run again", want.Name, d, DescribeRule(fw))
 		}
 		return true, nil
+	}
+	if want.Update {
+		if note, err := p.updateFirewall(ctx, s, cl, want); note != "" || err != nil {
+			if err == nil {
+				record(strings.Fields(note)[0])
+			}
+			return note, err
+		}
+		// Gone meanwhile: create it.
 	}
 	if done, err := present(ctx); err != nil || done {
 		if done {
@@ -509,6 +533,49 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 	}
 	record("created")
 	return "created", nil
+}
+
+// updateFirewall puts dfpeer's rule back as wanted with firewalls.update
+// (which replaces every field, clearing what was added since). It looks
+// first: a rule already as wanted is left alone (a re-run), a rule gone
+// meanwhile returns "" to have it created, and a rule that is no longer
+// dfpeer's is refused.
+func (p *Provider) updateFirewall(ctx context.Context, s *peering.State, cl *Cloud, want ruleWant) (string, error) {
+	fw, err := p.getRule(ctx, want.Name)
+	if err != nil || fw == nil {
+		return "", err
+	}
+	d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Ports, want.Targets, want.TargetsGiven)
+	if d == "" {
+		return "unchanged (already as wanted)", nil
+	}
+	if !repairable(cl, fw) {
+		return "", fmt.Errorf("firewall rule %s changed and is no longer dfpeer's (%s): %s; delete it and run again", want.Name, d, DescribeRule(fw))
+	}
+	reqID := newRequestID()
+	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Ports, want.Targets, peering.RuleDescription(cl.ConnName))
+	var op *computepb.Operation
+	err = p.untilNotBusy(ctx, s, "updating firewall rule "+want.Name, func(ctx context.Context) (bool, error) {
+		return true, p.c.do(ctx, func(ctx context.Context) error {
+			o, err := p.c.Firewalls.Update(ctx, &computepb.UpdateFirewallRequest{Project: cl.Project, Firewall: want.Name, RequestId: &reqID, FirewallResource: rule})
+			if err != nil {
+				return err
+			}
+			op = o.Proto()
+			return nil
+		})
+	})
+	step := fmt.Sprintf("updating firewall rule %s (compute.firewalls.update)", want.Name)
+	if statusCode(err) == 404 {
+		return "", nil
+	}
+	if err != nil {
+		return "", classify(step, err)
+	}
+	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
+		return "", fmt.Errorf("%s: %w", step, err)
+	}
+	return "updated (" + d + ")", nil
 }
 
 func (p *Provider) getRule(ctx context.Context, name string) (*computepb.Firewall, error) {
