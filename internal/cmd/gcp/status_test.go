@@ -399,3 +399,26 @@ func TestStatusImportedRouteOverlaps(t *testing.T) {
 	broken(t, e, "imported_route:to-shared/192.168.200.0/24", "route 192.168.200.0/24 imported over peering to-shared", "overlaps the Dragonfly CIDR "+demoCIDR,
 		"fix: Compute refuses a peering whose ranges overlap", "gcloud compute networks peerings delete to-shared --network app-network")
 }
+
+// A healthy connection's status lists what was looked at, each ok: the
+// connection, the peering, the rule, the deny rules, the subnet ranges.
+func TestStatusHealthyChecks(t *testing.T) {
+	e := connected(t)
+	_, h := health(t, e)
+	var got []string
+	for _, c := range h.Checks {
+		if c.Status != peering.OK {
+			t.Errorf("check %s is %s: %s", c.ID, c.Status, c.Message)
+		}
+		got = append(got, string(c.Side)+" "+c.ID)
+	}
+	want := "dragonfly connection|cloud peering:dfpeer-" + defaultName + "|cloud firewall_rule:" + ruleName + "|cloud deny_rules|cloud subnet_range"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("checks %q\nwant %q", strings.Join(got, "|"), want)
+	}
+	for _, c := range h.Checks {
+		if c.ID == "peering:dfpeer-"+defaultName && !strings.Contains(c.Message, "ACTIVE") {
+			t.Errorf("peering check does not show its state: %s", c.Message)
+		}
+	}
+}
