@@ -422,3 +422,14 @@ func TestStatusHealthyChecks(t *testing.T) {
 		}
 	}
 }
+
+// connect repairing dfpeer's disabled rule, interrupted anywhere,
+// converges too.
+func TestRepairCrashAtEveryStep(t *testing.T) {
+	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
+		return crashWorld(t, args(), func(e *cmdtest.Env) {
+			connectOK(t, e)
+			disableRule(t, e)
+		})
+	})
+}
