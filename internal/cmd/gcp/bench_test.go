@@ -19,3 +19,29 @@ func BenchmarkGCPConnectFlow(b *testing.B) {
 		calls["compute"] += len(sb.GCP.HTTP().Calls())
 	})
 }
+
+// BenchmarkGCPStatus measures `gcp status -o json` on a healthy
+// connection against the simulators (no delays: status waits for
+// nothing), and counts its API calls per service and how many of them
+// write (always 0).
+func BenchmarkGCPStatus(b *testing.B) {
+	e := cmdtest.NewSandbox(b, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		b.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	e.SB.GCP.HTTP().ResetLog()
+	e.SB.DF.HTTP().ResetLog()
+	status := verb("status", "-o", "json")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.Out.Reset()
+		if code := e.Run(status...); code != 0 {
+			b.Fatalf("status: exit %d\n%s", code, e.ErrOut)
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(len(e.SB.GCP.HTTP().Calls()))/n, "compute-calls/op")
+	b.ReportMetric(float64(len(e.SB.DF.HTTP().Calls()))/n, "dfcloud-calls/op")
+	b.ReportMetric(float64(len(cmdtest.MutatingCalls(e.SB.GCP.HTTP(), e.SB.DF.HTTP())))/n, "writes/op")
+}

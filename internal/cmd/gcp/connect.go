@@ -81,9 +81,10 @@ func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context,
 		Long: `Peer a Dragonfly Cloud network with one of your GCP VPC networks, end to end:
 
   1. check everything first (network active and on GCP, VPC network exists,
-     no subnet range — primary or secondary — overlaps the Dragonfly CIDR,
-     peering limit, no conflicting peering or firewall rule) — nothing is
-     changed when a check fails (exit 2);
+     no subnet range — primary or secondary — nor route imported over the
+     network's other peerings overlaps the Dragonfly CIDR, peering limit,
+     no conflicting peering or firewall rule) — nothing is changed when a
+     check fails (exit 2);
   2. show the plan and ask to confirm (--yes skips, --dry-run stops here);
   3. create the Dragonfly connection (or adopt the one a previous run made)
      and wait until Dragonfly has created its side of the peering;
@@ -91,8 +92,9 @@ func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context,
      exchanged; custom routes per --import/--export-custom-routes); a
      peering your network already has to Dragonfly's network is used as is;
   5. create an ingress firewall rule allowing TCP --port from the Dragonfly
-     CIDR only, named dfpeer-<connection name>, and warn about deny rules
-     that would block the traffic;
+     CIDR only, named dfpeer-<connection name> (put back as it was if it
+     was changed since), and warn about deny rules that would block the
+     traffic;
   6. wait until the peering is ACTIVE and the connection active (--timeout).
 
 Every step looks before it writes, so re-running the same command after an

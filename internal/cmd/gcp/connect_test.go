@@ -245,6 +245,10 @@ func TestGCPConnectRefusalsChangeNothing(t *testing.T) {
 				Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"6379"}}}, SourceRanges: []string{demoCIDR}, TargetTags: []string{"db"}})
 			return args("--firewall-target-tags", "web")
 		}, "it applies to instances tagged db, not instances tagged web"},
+		{"route imported over another peering overlaps", func(e *cmdtest.Env) []string {
+			peerShared(t, e, "192.168.200.0/24")
+			return args()
+		}, "--vpc app-network: route 192.168.200.0/24 imported over peering to-shared (from https://www.googleapis.com/compute/v1/projects/shared-host/global/networks/shared-services) overlaps the Dragonfly network demo-gcp CIDR 192.168.0.0/16"},
 		{"peering name taken towards another network", func(e *cmdtest.Env) []string {
 			if err := e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: ruleName, PeerProject: project, PeerNetwork: sandbox.DemoGCPOverlapNetwork}); err != nil {
 				t.Fatal(err)
@@ -437,7 +441,8 @@ func TestGCPConnectInteractive(t *testing.T) {
 }
 
 // The permissions `dfpeer gcp permissions` lists are exactly those of the
-// Compute methods connect called, scripted and interactive together.
+// Compute methods connect (scripted and interactive), status and
+// disconnect called.
 func TestGCPPermissionsList(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
 	if code := e.Run("gcp", "permissions", "-o", "json"); code != 0 {
@@ -457,6 +462,8 @@ func TestGCPPermissionsList(t *testing.T) {
 
 	called := map[string]bool{}
 	scripted := cmdtest.NewSandbox(t, sandbox.Options{})
+	// Another ACTIVE peering, whose imported routes connect reads.
+	peerShared(t, scripted, "10.50.0.0/16")
 	if code := scripted.Run(args()...); code != 0 {
 		t.Fatalf("connect: %s", scripted.ErrOut)
 	}
@@ -465,9 +472,23 @@ func TestGCPPermissionsList(t *testing.T) {
 	if code := asked.Run("gcp", "connect"); code != 0 {
 		t.Fatalf("interactive connect: %s", asked.ErrOut)
 	}
-	// Taking the GCP side down again, as disconnect does, calls the rest.
-	if _, err := removeAll(t, scripted); err != nil {
-		t.Fatalf("removing: %v", err)
+	// A repair (dfpeer's rule disabled by hand), status, then disconnect,
+	// call the rest. The hand-made change is no call of dfpeer's.
+	for _, c := range scripted.SB.GCP.HTTP().Calls() {
+		called[c.Op] = true
+	}
+	disableRule(t, scripted)
+	scripted.SB.GCP.HTTP().ResetLog()
+	if code := scripted.Run(args()...); code != 0 {
+		t.Fatalf("repair: exit %d\n%s", code, scripted.ErrOut)
+	}
+	for _, v := range []string{"status", "disconnect"} {
+		if code := scripted.Run(verb(v, "--yes", "--no-input")...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", v, code, scripted.ErrOut)
+		}
+	}
+	if len(scripted.SB.DF.Connections()) != 1 || scripted.SB.DF.Connections()[0].Status != "deleted" {
+		t.Fatalf("disconnect did not delete the connection: %+v", scripted.SB.DF.Connections())
 	}
 	for _, env := range []*cmdtest.Env{scripted, asked} {
 		for _, c := range env.SB.GCP.HTTP().Calls() {
@@ -500,6 +521,19 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 		}
 		t.Run(p.Name, func(t *testing.T) {
 			e := cmdtest.NewSandbox(t, sandbox.Options{})
+			if p.Repair {
+				// Only repairing dfpeer's rule needs it.
+				if code := e.Run(args()...); code != 0 {
+					t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+				}
+				disableRule(t, e)
+				e.SB.GCP.Deny(project, p.Name)
+				e.ErrOut.Reset()
+				if code := e.Run(args()...); code != cmdutil.ExitAuth || !strings.Contains(e.ErrOut.String(), "Required '"+p.Name+"' permission") {
+					t.Fatalf("repair without %s: exit %d\n%s", p.Name, code, e.ErrOut)
+				}
+				return
+			}
 			if p.Disconnect {
 				// Only taking the connection down needs it.
 				if code := e.Run(args()...); code != 0 {
@@ -512,7 +546,20 @@ func TestGCPEachPermissionIsNeeded(t *testing.T) {
 					!errors.As(err, &hint) || !strings.Contains(hint.Hint, "dfpeer gcp permissions") {
 					t.Fatalf("removing without %s: %v", p.Name, err)
 				}
+				// The command says the same, and leaves the connection for
+				// a run with the permission to finish.
+				e.ErrOut.Reset()
+				if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != cmdutil.ExitAuth ||
+					!strings.Contains(e.ErrOut.String(), "Required '"+p.Name+"' permission") || !strings.Contains(e.ErrOut.String(), "dfpeer gcp permissions") {
+					t.Fatalf("disconnect without %s: exit %d\n%s", p.Name, code, e.ErrOut)
+				}
+				if c := e.SB.DF.Connections()[0]; c.Status == "deleted" || c.Status == "deleting" {
+					t.Fatalf("disconnect deleted the connection before the cloud side: %s", c.Status)
+				}
 				return
+			}
+			if p.Name == "compute.networks.listPeeringRoutes" {
+				peerShared(t, e, "10.50.0.0/16") // only read when there are other peerings
 			}
 			e.SB.GCP.Deny(project, p.Name)
 			code := e.Run(args()...)
@@ -712,3 +759,21 @@ func (nopReporter) Update(string) {}
 func (nopReporter) Done(string)   {}
 func (nopReporter) Fail(error)    {}
 func (nopReporter) Info(string)   {}
+
+// peerShared peers the VPC both ways (ACTIVE) with a network of another
+// project whose one subnet is cidr.
+func peerShared(t *testing.T, e *cmdtest.Env, cidr string) {
+	t.Helper()
+	if err := e.SB.GCP.AddNetwork("shared-host", gcpsim.NetworkSpec{Name: "shared-services",
+		Subnets: []gcpsim.SubnetSpec{{Name: "shared", Region: "us-east1", CIDR: cidr}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		e.SB.GCP.AddPeering(project, vpc, gcpsim.PeeringSpec{Name: "to-shared", PeerProject: "shared-host", PeerNetwork: "shared-services"}),
+		e.SB.GCP.AddPeering("shared-host", "shared-services", gcpsim.PeeringSpec{Name: "to-app", PeerProject: project, PeerNetwork: vpc}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

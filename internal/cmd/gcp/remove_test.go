@@ -55,7 +55,7 @@ func found(changes []peering.Change, kind peering.Kind, id string) (peering.Chan
 
 // Connect, then remove every change Observe reports: the peering and the
 // rule dfpeer made are gone, the customer's side is as before connect, a
-// deny rule dfpeer only warned about is classified not ours and kept, and
+// deny rule dfpeer only warned about is a failed condition, and kept, and
 // removing again finds nothing and changes nothing.
 func TestGCPRemoveTakesDownWhatConnectMade(t *testing.T) {
 	e := cmdtest.NewSandbox(t, sandbox.Options{})
@@ -82,7 +82,10 @@ func TestGCPRemoveTakesDownWhatConnectMade(t *testing.T) {
 			}
 		}
 	}
-	if c, ok := found(changes, peering.KindFirewallRule, "deny-all-egress"); !ok || c.Found != peering.NotOurs {
+	// A deny rule that blocks the traffic is a failed condition (status
+	// fails it), not a resource of the connection: disconnect skips it.
+	if c, ok := found(changes, peering.KindFirewallRule, "deny-all-egress"); !ok || c.Found != peering.Different || c.Action != peering.Verify ||
+		!strings.Contains(c.Reason, "add an egress rule allowing TCP 6379 to "+demoCIDR) {
 		t.Errorf("deny rule: %+v (found %v)", c, ok)
 	}
 

@@ -36,6 +36,7 @@ type NetworksAPI interface {
 	List(ctx context.Context, req *computepb.ListNetworksRequest, opts ...gax.CallOption) *compute.NetworkIterator
 	AddPeering(ctx context.Context, req *computepb.AddPeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
 	RemovePeering(ctx context.Context, req *computepb.RemovePeeringNetworkRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	ListPeeringRoutes(ctx context.Context, req *computepb.ListPeeringRoutesNetworksRequest, opts ...gax.CallOption) *compute.ExchangedPeeringRouteIterator
 }
 
 // FirewallsAPI is the part of the firewalls client dfpeer calls.
@@ -44,6 +45,7 @@ type FirewallsAPI interface {
 	List(ctx context.Context, req *computepb.ListFirewallsRequest, opts ...gax.CallOption) *compute.FirewallIterator
 	Insert(ctx context.Context, req *computepb.InsertFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
 	Delete(ctx context.Context, req *computepb.DeleteFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
+	Update(ctx context.Context, req *computepb.UpdateFirewallRequest, opts ...gax.CallOption) (*compute.Operation, error)
 }
 
 // SubnetworksAPI is the part of the subnetworks client dfpeer calls.

@@ -274,3 +274,15 @@ func lastSegment(s string) string {
 }
 
 func proto[T any](v T) *T { return &v }
+
+// ImportedRoutes lists the routes network imports over its peering named
+// peeringName (direction INCOMING). Compute wants a region: subnet routes
+// are global and listed whatever it is; dynamic routes are those of that
+// region.
+func (c *Client) ImportedRoutes(ctx context.Context, network, peeringName, region string) ([]*computepb.ExchangedPeeringRoute, error) {
+	return listAll(ctx, c, fmt.Sprintf("listing the routes network %s imports over peering %s (compute.networks.listPeeringRoutes)", network, peeringName),
+		func(ctx context.Context) iter[*computepb.ExchangedPeeringRoute] {
+			return c.Networks.ListPeeringRoutes(ctx, &computepb.ListPeeringRoutesNetworksRequest{Project: c.Project, Network: network,
+				PeeringName: proto(peeringName), Direction: proto("INCOMING"), Region: proto(region)})
+		})
+}

@@ -41,13 +41,13 @@ func targetsOf(fw *computepb.Firewall) Targets {
 }
 
 // wantRule is the rule dfpeer creates.
-func wantRule(name, networkLink, cidr string, port int, t Targets, description string) *computepb.Firewall {
+func wantRule(name, networkLink, cidr string, ports []int, t Targets, description string) *computepb.Firewall {
 	return &computepb.Firewall{
 		Name:                  &name,
 		Network:               &networkLink,
 		Direction:             proto("INGRESS"),
 		Priority:              proto(int32(rulePriority)),
-		Allowed:               []*computepb.Allowed{{IPProtocol: proto("tcp"), Ports: []string{strconv.Itoa(port)}}},
+		Allowed:               []*computepb.Allowed{{IPProtocol: proto("tcp"), Ports: portStrings(ports)}},
 		SourceRanges:          []string{cidr},
 		TargetTags:            t.Tags,
 		TargetServiceAccounts: t.ServiceAccounts,
@@ -59,7 +59,7 @@ func wantRule(name, networkLink, cidr string, port int, t Targets, description s
 // create, or "" when it does the same job. Priority, logging and the
 // description are cosmetic here and ignored; so are the targets when the
 // user did not choose any (an earlier run's choice is kept).
-func ruleDiff(fw *computepb.Firewall, network, cidr string, port int, t Targets, targetsGiven bool) string {
+func ruleDiff(fw *computepb.Firewall, network, cidr string, ports []int, t Targets, targetsGiven bool) string {
 	var d []string
 	if _, n, ok := NetworkRef(fw.GetNetwork()); !ok || n != network {
 		d = append(d, fmt.Sprintf("it is in network %s, not %s", lastSegment(fw.GetNetwork()), network))
@@ -73,8 +73,8 @@ func ruleDiff(fw *computepb.Firewall, network, cidr string, port int, t Targets,
 	if len(fw.GetDenied()) > 0 {
 		d = append(d, "it denies traffic")
 	}
-	if a := fw.GetAllowed(); len(a) != 1 || !strings.EqualFold(a[0].GetIPProtocol(), "tcp") || !onlyPort(a[0].GetPorts(), port) {
-		d = append(d, fmt.Sprintf("it allows %s, not tcp:%d", protocols(a), port))
+	if a := fw.GetAllowed(); len(a) != 1 || !strings.EqualFold(a[0].GetIPProtocol(), "tcp") || !onlyPorts(a[0].GetPorts(), ports) {
+		d = append(d, fmt.Sprintf("it allows %s, not tcp:%s", protocols(a), portList(ports)))
 	}
 	if src := fw.GetSourceRanges(); len(src) != 1 || src[0] != cidr || len(fw.GetSourceTags()) > 0 || len(fw.GetSourceServiceAccounts()) > 0 {
 		d = append(d, fmt.Sprintf("its sources are %s, not %s only", sources(fw), cidr))
@@ -85,13 +85,40 @@ func ruleDiff(fw *computepb.Firewall, network, cidr string, port int, t Targets,
 	return strings.Join(d, "; ")
 }
 
-func onlyPort(ports []string, port int) bool {
-	if len(ports) != 1 {
+// onlyPorts reports whether a rule's port entries ("6379" or
+// "6379-6379") are exactly ports, in any order.
+func onlyPorts(entries []string, ports []int) bool {
+	got := map[string]bool{}
+	for _, e := range entries {
+		if lo, hi, isRange := strings.Cut(e, "-"); isRange {
+			if lo != hi {
+				return false
+			}
+			e = lo
+		}
+		got[e] = true
+	}
+	if len(got) != len(entries) || len(got) != len(ports) {
 		return false
 	}
-	p := strconv.Itoa(port)
-	return ports[0] == p || ports[0] == p+"-"+p
+	for _, p := range ports {
+		if !got[strconv.Itoa(p)] {
+			return false
+		}
+	}
+	return true
 }
+
+func portStrings(ports []int) []string {
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = strconv.Itoa(p)
+	}
+	return out
+}
+
+// portList shows ports as Compute and gcloud write them: "6379,6371".
+func portList(ports []int) string { return strings.Join(portStrings(ports), ",") }
 
 func sameTargets(a, b Targets) bool {
 	norm := func(s []string) []string {
@@ -231,10 +258,11 @@ func scope(fw *computepb.Firewall) string {
 }
 
 // denyWarnings finds enabled deny rules of the network that would defeat
-// the peering on port: an EGRESS deny towards the Dragonfly CIDR that no
-// higher-priority allow overrides (instances could not reach Dragonfly),
-// and an INGRESS deny from it that outranks dfpeer's allow rule.
-func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, ourRule string) []denyWarning {
+// the peering on any of ports: an EGRESS deny towards the Dragonfly CIDR
+// that no higher-priority allow overrides (instances could not reach
+// Dragonfly), and an INGRESS deny from it that outranks dfpeer's allow
+// rule. One warning per rule, naming the ports it blocks.
+func denyWarnings(rules []*computepb.Firewall, network, cidr string, ports []int, ourRule string) []denyWarning {
 	var onNet []*computepb.Firewall
 	for _, fw := range rules {
 		if _, n, ok := NetworkRef(fw.GetNetwork()); ok && n == network && !fw.GetDisabled() {
@@ -242,7 +270,7 @@ func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 		}
 	}
 	sort.SliceStable(onNet, func(i, j int) bool { return onNet[i].GetPriority() < onNet[j].GetPriority() })
-	deniesTCP := func(fw *computepb.Firewall) bool {
+	deniesTCP := func(fw *computepb.Firewall, port int) bool {
 		for _, d := range fw.GetDenied() {
 			if coversTCP(d.GetIPProtocol(), d.GetPorts(), port) {
 				return true
@@ -250,7 +278,7 @@ func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 		}
 		return false
 	}
-	allowsTCP := func(fw *computepb.Firewall) bool {
+	allowsTCP := func(fw *computepb.Firewall, port int) bool {
 		for _, a := range fw.GetAllowed() {
 			if coversTCP(a.GetIPProtocol(), a.GetPorts(), port) {
 				return true
@@ -260,36 +288,47 @@ func denyWarnings(rules []*computepb.Firewall, network, cidr string, port int, o
 	}
 	var out []denyWarning
 	for _, fw := range onNet {
-		if !deniesTCP(fw) {
-			continue
-		}
-		switch fw.GetDirection() {
-		case "EGRESS":
-			if !rangesMatch(destinations(fw), cidr, false) {
+		var blocked []int
+		for _, port := range ports {
+			if !deniesTCP(fw, port) {
 				continue
 			}
-			overridden := false
-			for _, a := range onNet {
-				// Compute applies the lowest priority number; at equal
-				// priority a deny wins.
-				if a.GetDirection() == "EGRESS" && a.GetPriority() < fw.GetPriority() && allowsTCP(a) &&
-					rangesMatch(destinations(a), cidr, true) && len(a.GetTargetTags()) == 0 && len(a.GetTargetServiceAccounts()) == 0 {
-					overridden = true
-					break
+			switch fw.GetDirection() {
+			case "EGRESS":
+				if !rangesMatch(destinations(fw), cidr, false) {
+					continue
+				}
+				overridden := false
+				for _, a := range onNet {
+					// Compute applies the lowest priority number; at equal
+					// priority a deny wins.
+					if a.GetDirection() == "EGRESS" && a.GetPriority() < fw.GetPriority() && allowsTCP(a, port) &&
+						rangesMatch(destinations(a), cidr, true) && len(a.GetTargetTags()) == 0 && len(a.GetTargetServiceAccounts()) == 0 {
+						overridden = true
+						break
+					}
+				}
+				if !overridden {
+					blocked = append(blocked, port)
+				}
+			case "INGRESS", "":
+				if fw.GetName() != ourRule && fw.GetPriority() <= rulePriority && rangesMatch(fw.GetSourceRanges(), cidr, false) {
+					blocked = append(blocked, port)
 				}
 			}
-			if overridden {
-				continue
-			}
-			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("egress rule %s (priority %d) denies TCP %d to %s: %s cannot reach the Dragonfly network; add an egress rule allowing TCP %d to %s with a priority below %d",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(destinations(fw), ", "), scope(fw), port, cidr, fw.GetPriority())})
-		case "INGRESS", "":
-			if fw.GetName() == ourRule || fw.GetPriority() > rulePriority || !rangesMatch(fw.GetSourceRanges(), cidr, false) {
-				continue
-			}
-			out = append(out, denyWarning{fw.GetName(), fmt.Sprintf("ingress rule %s (priority %d) denies TCP %d from %s and outranks dfpeer's rule (priority %d) for %s; lower its priority or narrow its sources",
-				fw.GetName(), fw.GetPriority(), port, strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw))})
 		}
+		if len(blocked) == 0 {
+			continue
+		}
+		if fw.GetDirection() == "EGRESS" {
+			out = append(out, denyWarning{Rule: fw.GetName(),
+				What: fmt.Sprintf("egress rule %s (priority %d) denies TCP %s to %s: %s cannot reach the Dragonfly network", fw.GetName(), fw.GetPriority(), portList(blocked), strings.Join(destinations(fw), ", "), scope(fw)),
+				Fix:  fmt.Sprintf("add an egress rule allowing TCP %s to %s with a priority below %d", portList(blocked), cidr, fw.GetPriority())})
+			continue
+		}
+		out = append(out, denyWarning{Rule: fw.GetName(),
+			What: fmt.Sprintf("ingress rule %s (priority %d) denies TCP %s from %s and outranks dfpeer's rule (priority %d) for %s", fw.GetName(), fw.GetPriority(), portList(blocked), strings.Join(fw.GetSourceRanges(), ", "), rulePriority, scope(fw)),
+			Fix:  "lower its priority or narrow its sources"})
 	}
 	return out
 }
@@ -300,57 +339,106 @@ const actionCheck peering.Action = "check"
 
 // ruleWant is the ingress rule connect creates (or finds).
 type ruleWant struct {
-	Name string
-	Port int
+	Name  string
+	Ports []int
 	// Targets are the rule's; TargetsGiven says the user chose them (an
 	// existing rule's are otherwise kept).
 	Targets      Targets
 	TargetsGiven bool
+	// Update says the rule exists, is dfpeer's, and differs: connect puts
+	// it back as wanted (firewalls.update) instead of refusing it.
+	Update bool
 }
 
 // denyWarning is a deny rule of the network that would defeat the
 // peering: dfpeer warns, and leaves it alone.
 type denyWarning struct {
-	Rule    string
-	Warning string
+	Rule string
+	What string // what it blocks
+	Fix  string // the change that unblocks it
 }
+
+// Warning is what connect prints about the rule.
+func (w denyWarning) Warning() string {
+	return w.What + "; " + w.Fix
+}
+
+// kindDenyRules is status's check that no deny rule defeats the peering
+// (each deny rule that does is a KindFirewallRule change of its own).
+const kindDenyRules peering.Kind = "deny_rules"
 
 // observeFirewall classifies the rule dfpeer-<name>: absent (to create),
 // there and the same (unchanged; dfpeer's when it has dfpeer's
-// description), or different (refused: dfpeer does not overwrite it). Deny
-// rules that would block the traffic follow as warnings.
-func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud) ([]peering.Change, error) {
+// description), or different (connect refuses: dfpeer does not overwrite
+// it; status reports it with the fix; disconnect removes it only when it
+// is dfpeer's). Deny rules that would block the traffic follow: connect
+// warns, status fails them.
+func (p *Provider) observeFirewall(ctx context.Context, cl *Cloud, purpose peering.Purpose) ([]peering.Change, error) {
 	rules, err := p.c.FirewallRules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	want := ruleWant{Name: cl.RuleName, Port: p.in.Port, Targets: p.in.Targets,
+	want := ruleWant{Name: cl.RuleName, Ports: p.in.Ports, Targets: p.in.Targets,
 		TargetsGiven: len(p.in.Targets.Tags) > 0 || len(p.in.Targets.ServiceAccounts) > 0}
 	c := peering.Change{Action: peering.Create, Kind: peering.KindFirewallRule, Target: cl.where(), ID: want.Name, Found: peering.Absent,
-		Phase: peering.AfterInactive, Title: fmt.Sprintf("Allow TCP %d from %s in %s (%s)", want.Port, cl.CIDR, cl.VPC.Name, want.Name)}
+		Phase: peering.AfterInactive, Title: fmt.Sprintf("Allow TCP %s from %s in %s (%s)", portList(want.Ports), cl.CIDR, cl.VPC.Name, want.Name)}
 	for _, fw := range rules {
 		if fw.GetName() != want.Name {
 			continue
 		}
-		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven); d != "" {
-			return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('gcloud compute firewall-rules delete %s --project %s') or choose another --name",
-				want.Name, d, DescribeRule(fw), want.Name, cl.Project)
+		d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Ports, want.Targets, want.TargetsGiven)
+		if !want.TargetsGiven {
+			want.Targets = targetsOf(fw)
 		}
-		want.Targets = targetsOf(fw)
 		c.Action, c.Found = peering.Unchanged, peering.AsWanted
-		if why := cl.notOurRule(fw); why != "" {
+		if d != "" && repairable(cl, fw) {
+			// dfpeer's own rule, changed since: connect puts it back.
+			c.Action, c.Found, c.Reason, want.Update = peering.Update, peering.Different, d, true
+		} else if d != "" {
+			del := fmt.Sprintf("gcloud compute firewall-rules delete %s --project %s", want.Name, cl.Project)
+			if purpose == peering.ForConnect {
+				return nil, problem.Refusef("firewall rule %s already exists and differs from the one dfpeer would create (%s): %s; delete it ('%s') or choose another --name",
+					want.Name, d, DescribeRule(fw), del)
+			}
+			// connect would refuse to touch it: for status the fix is by
+			// hand (a Verify change shows Reason as the fix); disconnect
+			// removes it if it is dfpeer's.
+			c.Action, c.Found = peering.Update, peering.Different
+			if purpose == peering.ForStatus {
+				c.Action = peering.Verify
+			}
+			c.Reason = fmt.Sprintf("%s differs from the rule dfpeer makes (%s): delete it ('%s') and run connect again", DescribeRule(fw), d, del)
+		}
+		if why := cl.notOurRule(fw); why != "" && (c.Found == peering.AsWanted || purpose == peering.ForDisconnect) {
 			c.Found, c.Reason = peering.NotOurs, why
 		}
 	}
 	c.Want = want
-	c.Detail = fmt.Sprintf("%s: allow inbound TCP %d from %s to %s of %s", want.Name, want.Port, cl.CIDR, want.Targets, cl.VPC.Name)
+	c.Detail = fmt.Sprintf("%s: allow inbound TCP %s from %s to %s of %s", want.Name, portList(want.Ports), cl.CIDR, want.Targets, cl.VPC.Name)
 	changes := []peering.Change{c}
-	for _, w := range denyWarnings(rules, cl.VPC.Name, cl.CIDR, want.Port, want.Name) {
-		changes = append(changes, peering.Change{Action: actionCheck, Kind: peering.KindFirewallRule, Target: cl.where(),
-			Detail: "warning: " + w.Warning, ID: w.Rule, Found: peering.NotOurs, Reason: "a deny rule dfpeer did not create",
-			Phase: peering.AfterInactive, Title: "Check firewall rule " + w.Rule, Want: w})
+	denies := denyWarnings(rules, cl.VPC.Name, cl.CIDR, want.Ports, want.Name)
+	for _, w := range denies {
+		ch := peering.Change{Action: actionCheck, Kind: peering.KindFirewallRule, Target: cl.where(),
+			Detail: "warning: " + w.Warning(), ID: w.Rule, Found: peering.Different, Reason: w.Fix,
+			Phase: peering.AfterInactive, Title: "Check firewall rule " + w.Rule, Want: w}
+		if purpose == peering.ForStatus {
+			ch.Detail = w.What
+		}
+		changes = append(changes, ch)
+	}
+	if purpose == peering.ForStatus && len(denies) == 0 {
+		changes = append(changes, peering.Change{Action: peering.Verify, Kind: kindDenyRules, Target: cl.where(), Found: peering.AsWanted,
+			Phase: peering.AfterInactive, Title: "Check deny rules",
+			Detail: fmt.Sprintf("no enabled deny rule of %s blocks TCP %s from or to %s", cl.VPC.Name, portList(want.Ports), cl.CIDR)})
 	}
 	return changes, nil
+}
+
+// repairable says fw is dfpeer's rule of this connection and can be put
+// back in place: Compute cannot change a rule's direction.
+func repairable(cl *Cloud, fw *computepb.Firewall) bool {
+	dir := fw.GetDirection()
+	return cl.notOurRule(fw) == "" && (dir == "" || dir == "INGRESS")
 }
 
 // notOurRule says why fw is not dfpeer's rule of this connection, or ""
@@ -373,8 +461,10 @@ func (cl *Cloud) notOurRule(fw *computepb.Firewall) string {
 // ensureFirewall creates the ingress rule unless it is there already.
 func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Cloud, want ruleWant) (string, error) {
 	record := func(action string) {
-		s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{
-			Target: cl.VPC.Name, Name: want.Name, Protocol: "tcp", Port: want.Port, Source: cl.CIDR, Action: action})
+		for _, port := range want.Ports {
+			s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{
+				Target: cl.VPC.Name, Name: want.Name, Protocol: "tcp", Port: port, Source: cl.CIDR, Action: action})
+		}
 	}
 	// present reports whether the rule exists, refusing one that differs.
 	present := func(ctx context.Context) (bool, error) {
@@ -382,10 +472,19 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 		if err != nil || fw == nil {
 			return false, err
 		}
-		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Port, want.Targets, want.TargetsGiven); d != "" {
+		if d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Ports, want.Targets, want.TargetsGiven); d != "" {
 			return false, fmt.Errorf("firewall rule %s appeared with other content (%s): %s; delete it and run again", want.Name, d, DescribeRule(fw))
 		}
 		return true, nil
+	}
+	if want.Update {
+		if note, err := p.updateFirewall(ctx, s, cl, want); note != "" || err != nil {
+			if err == nil {
+				record(strings.Fields(note)[0])
+			}
+			return note, err
+		}
+		// Gone meanwhile: create it.
 	}
 	if done, err := present(ctx); err != nil || done {
 		if done {
@@ -396,7 +495,7 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 	}
 
 	reqID := newRequestID()
-	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Port, want.Targets, peering.RuleDescription(cl.ConnName))
+	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Ports, want.Targets, peering.RuleDescription(cl.ConnName))
 	var op *computepb.Operation
 	// The network may be busy with the peering operation this run started
 	// (resourceNotReady): wait that out as the peering does.
@@ -434,6 +533,49 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 	}
 	record("created")
 	return "created", nil
+}
+
+// updateFirewall puts dfpeer's rule back as wanted with firewalls.update
+// (which replaces every field, clearing what was added since). It looks
+// first: a rule already as wanted is left alone (a re-run), a rule gone
+// meanwhile returns "" to have it created, and a rule that is no longer
+// dfpeer's is refused.
+func (p *Provider) updateFirewall(ctx context.Context, s *peering.State, cl *Cloud, want ruleWant) (string, error) {
+	fw, err := p.getRule(ctx, want.Name)
+	if err != nil || fw == nil {
+		return "", err
+	}
+	d := ruleDiff(fw, cl.VPC.Name, cl.CIDR, want.Ports, want.Targets, want.TargetsGiven)
+	if d == "" {
+		return "unchanged (already as wanted)", nil
+	}
+	if !repairable(cl, fw) {
+		return "", fmt.Errorf("firewall rule %s changed and is no longer dfpeer's (%s): %s; delete it and run again", want.Name, d, DescribeRule(fw))
+	}
+	reqID := newRequestID()
+	rule := wantRule(want.Name, cl.VPC.SelfLink, cl.CIDR, want.Ports, want.Targets, peering.RuleDescription(cl.ConnName))
+	var op *computepb.Operation
+	err = p.untilNotBusy(ctx, s, "updating firewall rule "+want.Name, func(ctx context.Context) (bool, error) {
+		return true, p.c.do(ctx, func(ctx context.Context) error {
+			o, err := p.c.Firewalls.Update(ctx, &computepb.UpdateFirewallRequest{Project: cl.Project, Firewall: want.Name, RequestId: &reqID, FirewallResource: rule})
+			if err != nil {
+				return err
+			}
+			op = o.Proto()
+			return nil
+		})
+	})
+	step := fmt.Sprintf("updating firewall rule %s (compute.firewalls.update)", want.Name)
+	if statusCode(err) == 404 {
+		return "", nil
+	}
+	if err != nil {
+		return "", classify(step, err)
+	}
+	if _, err := p.c.waitOperation(ctx, op, p.in.Timeout); err != nil {
+		return "", fmt.Errorf("%s: %w", step, err)
+	}
+	return "updated (" + d + ")", nil
 }
 
 func (p *Provider) getRule(ctx context.Context, name string) (*computepb.Firewall, error) {

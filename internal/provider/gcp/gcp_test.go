@@ -274,10 +274,22 @@ func TestGCPDenyWarnings(t *testing.T) {
 
 	warnings := func(rules ...*computepb.Firewall) []string {
 		var out []string
-		for _, w := range denyWarnings(rules, "net", cidr, 6379, "dfpeer-x") {
-			out = append(out, w.Warning)
+		for _, w := range denyWarnings(rules, "net", cidr, []int{6379}, "dfpeer-x") {
+			out = append(out, w.Warning())
 		}
 		return out
+	}
+	// Two ports: a rule blocking both is one warning naming both; one
+	// blocking only the second names it alone.
+	deny6371 := fw("deny-memcached", "INGRESS", 500)
+	deny6371.Denied = []*computepb.Denied{{IPProtocol: proto("tcp"), Ports: []string{"6371"}}}
+	deny6371.SourceRanges = []string{cidr}
+	var two []string
+	for _, w := range denyWarnings([]*computepb.Firewall{denyIngress, deny6371}, "net", cidr, []int{6379, 6371}, "dfpeer-x") {
+		two = append(two, w.What)
+	}
+	if len(two) != 2 || !strings.Contains(two[0], "deny-memcached (priority 500) denies TCP 6371 from") || !strings.Contains(two[1], "deny-in (priority 1000) denies TCP 6379,6371 from") {
+		t.Fatalf("two ports: %q", two)
 	}
 	w := warnings(denyEgress, denyOtherPort, denyIngress, lowIngress, disabled, other)
 	if len(w) != 2 || !strings.HasPrefix(w[0], "egress rule deny-egress (priority 900) denies TCP 6379 to 192.168.0.0/24") || !strings.HasPrefix(w[1], "ingress rule deny-in (priority 1000)") {
@@ -291,18 +303,26 @@ func TestGCPDenyWarnings(t *testing.T) {
 }
 
 func TestGCPRuleDiff(t *testing.T) {
-	want := wantRule("dfpeer-x", "https://www.googleapis.com/compute/v1/projects/p/global/networks/net", "192.168.0.0/16", 6379, Targets{Tags: []string{"a", "b"}}, "d")
-	if d := ruleDiff(want, "net", "192.168.0.0/16", 6379, Targets{Tags: []string{"b", "a"}}, true); d != "" {
+	want := wantRule("dfpeer-x", "https://www.googleapis.com/compute/v1/projects/p/global/networks/net", "192.168.0.0/16", []int{6379}, Targets{Tags: []string{"a", "b"}}, "d")
+	if d := ruleDiff(want, "net", "192.168.0.0/16", []int{6379}, Targets{Tags: []string{"b", "a"}}, true); d != "" {
 		t.Errorf("identical rule differs: %s", d)
 	}
 	// Targets not chosen: an earlier run's are kept.
-	if d := ruleDiff(want, "net", "192.168.0.0/16", 6379, Targets{}, false); d != "" {
+	if d := ruleDiff(want, "net", "192.168.0.0/16", []int{6379}, Targets{}, false); d != "" {
 		t.Errorf("targets not given: %s", d)
 	}
-	if d := ruleDiff(want, "net", "192.168.0.0/16", 6380, Targets{}, false); !strings.Contains(d, "it allows tcp:6379, not tcp:6380") {
+	if d := ruleDiff(want, "net", "192.168.0.0/16", []int{6380}, Targets{}, false); !strings.Contains(d, "it allows tcp:6379, not tcp:6380") {
 		t.Errorf("port: %q", d)
 	}
-	if d := ruleDiff(want, "other", "10.0.0.0/8", 6379, Targets{ServiceAccounts: []string{"a@b.c"}}, true); strings.Count(d, ";") != 2 {
+	// Two ports: one rule allows both, in any order; one of them is not enough.
+	two := wantRule("dfpeer-x", "https://www.googleapis.com/compute/v1/projects/p/global/networks/net", "192.168.0.0/16", []int{6379, 6371}, Targets{}, "d")
+	if d := ruleDiff(two, "net", "192.168.0.0/16", []int{6371, 6379}, Targets{}, false); d != "" {
+		t.Errorf("same two ports differ: %s", d)
+	}
+	if d := ruleDiff(want, "net", "192.168.0.0/16", []int{6379, 6371}, Targets{}, false); !strings.Contains(d, "it allows tcp:6379, not tcp:6379,6371") {
+		t.Errorf("one port of two: %q", d)
+	}
+	if d := ruleDiff(want, "other", "10.0.0.0/8", []int{6379}, Targets{ServiceAccounts: []string{"a@b.c"}}, true); strings.Count(d, ";") != 2 {
 		t.Errorf("network, sources and targets: %q", d)
 	}
 }

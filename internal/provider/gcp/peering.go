@@ -82,34 +82,61 @@ func (p *Provider) checkRouteFlags(cl *Cloud, pe *computepb.NetworkPeering) (pee
 }
 
 // observePeering classifies the VPC's peering towards Dragonfly's
-// network: dfpeer's (as wanted), another one (adopted as it is: Compute
-// allows one per pair of networks), or none (to create, if the name and
-// the peering limit allow).
-func (p *Provider) observePeering(cl *Cloud) (peering.Change, error) {
+// network: dfpeer's (as wanted when ACTIVE, different otherwise), another
+// one (adopted as it is: Compute allows one per pair of networks), or none
+// (to create, if the name and the peering limit allow). What connect
+// refuses — a peering of dfpeer's name towards another network, the
+// peering limit — status reports and disconnect keeps.
+func (p *Provider) observePeering(cl *Cloud, purpose peering.Purpose) (peering.Change, error) {
 	c := peering.Change{Kind: peering.KindPeering, Target: cl.where(), Phase: peering.AfterInactive}
 	if pe := cl.peeringToDragonfly(cl.VPC.Peerings); pe != nil {
 		want, err := p.checkRouteFlags(cl, pe)
 		if err != nil {
-			return c, err
+			return c, err // only connect takes the route flags
 		}
 		c.ID, c.Want = pe.GetName(), want
 		c.Title = fmt.Sprintf("Add VPC peering %s to %s", pe.GetName(), cl.dfRef())
+		active := pe.GetState() == "ACTIVE"
 		if why := cl.notOurPeering(pe); why != "" {
 			c.Action, c.Found, c.Reason = peering.Adopt, peering.NotOurs, why
 			c.Detail = fmt.Sprintf("existing peering %s to Dragonfly's network %s (%s): dfpeer uses it as it is", pe.GetName(), cl.dfRef(), pe.GetState())
+			if purpose == peering.ForStatus && !active {
+				// Not dfpeer's, but the connection runs over it: a
+				// peering that does not carry traffic is a failure.
+				c.Found, c.Reason = peering.Different, notActive(pe)
+			}
 			return c, nil
 		}
 		c.Action, c.Found = peering.Unchanged, peering.AsWanted
 		c.Detail = fmt.Sprintf("peering %s to %s (%s)", pe.GetName(), cl.dfRef(), pe.GetState())
+		if !active {
+			c.Found, c.Reason = peering.Different, notActive(pe)
+		}
 		return c, nil
 	}
 	for _, pe := range cl.VPC.Peerings {
-		if pe.GetName() == cl.RuleName {
-			return c, problem.Refusef("network %s already has a peering named %s, to %s; choose another --name, or remove it with 'gcloud compute networks peerings delete %s --network %s --project %s'",
-				cl.VPC.Name, pe.GetName(), pe.GetNetwork(), pe.GetName(), cl.VPC.Name, cl.Project)
+		if pe.GetName() != cl.RuleName {
+			continue
 		}
+		del := fmt.Sprintf("gcloud compute networks peerings delete %s --network %s --project %s", pe.GetName(), cl.VPC.Name, cl.Project)
+		switch purpose {
+		case peering.ForConnect:
+			return c, problem.Refusef("network %s already has a peering named %s, to %s; choose another --name, or remove it with '%s'",
+				cl.VPC.Name, pe.GetName(), pe.GetNetwork(), del)
+		case peering.ForDisconnect:
+			c.Action, c.Found, c.ID = peering.Keep, peering.NotOurs, pe.GetName()
+			c.Detail = fmt.Sprintf("peering %s to %s", pe.GetName(), pe.GetNetwork())
+			c.Reason = fmt.Sprintf("it points at %s, not Dragonfly's network %s", pe.GetNetwork(), cl.dfRef())
+			return c, nil
+		}
+		// status: the name dfpeer would use is taken by a peering towards
+		// another network, so connect cannot add it; say what to do.
+		c.Action, c.Found, c.ID = peering.Verify, peering.Different, pe.GetName()
+		c.Detail = fmt.Sprintf("network %s has no peering to Dragonfly's network %s; its peering %s points at %s instead", cl.VPC.Name, cl.dfRef(), pe.GetName(), pe.GetNetwork())
+		c.Reason = fmt.Sprintf("remove it with '%s', then run connect again (or connect with another --name)", del)
+		return c, nil
 	}
-	if len(cl.VPC.Peerings) >= peeringsPerNetwork {
+	if purpose == peering.ForConnect && len(cl.VPC.Peerings) >= peeringsPerNetwork {
 		return c, problem.Refusef("network %s already has %d peerings, Compute's limit per network; remove one first (gcloud compute networks peerings list --network %s --project %s)",
 			cl.VPC.Name, len(cl.VPC.Peerings), cl.VPC.Name, cl.Project)
 	}
@@ -121,6 +148,16 @@ func (p *Provider) observePeering(cl *Cloud) (peering.Change, error) {
 	c.Detail = fmt.Sprintf("peering %s to Dragonfly's network %s (subnet routes exchanged; custom routes: import %s, export %s)",
 		want.Name, cl.dfRef(), routeFlag(want.ImportRoutes), routeFlag(want.ExportRoutes))
 	return c, nil
+}
+
+// notActive says why a peering carries no traffic, in Compute's words
+// (state and stateDetails).
+func notActive(pe *computepb.NetworkPeering) string {
+	why := "it is " + pe.GetState()
+	if d := pe.GetStateDetails(); d != "" {
+		why += " (" + d + ")"
+	}
+	return why + ": Dragonfly's side of the peering is missing or not connected yet; an ACTIVE peering needs both sides"
 }
 
 // observeActive is the quiet wait that ends connect's GCP side.

@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 type Inputs struct {
 	Network string // --vpc: the VPC network name in Client.Project
 	Port    int    // --port
+	// Ports are every port to open (--port given more than once); empty
+	// means Port alone. dfpeer's one rule allows them all.
+	Ports   []int
 	Targets Targets
 	// ImportCustomRoutes and ExportCustomRoutes are nil when the flags
 	// were not given: an existing peering's settings are then kept, and a
@@ -47,6 +51,16 @@ func NewProvider(c *Client, in Inputs) *Provider {
 	if in.Timeout <= 0 {
 		in.Timeout = 15 * time.Minute
 	}
+	if len(in.Ports) == 0 && in.Port != 0 {
+		in.Ports = []int{in.Port}
+	}
+	var ports []int
+	for _, p := range in.Ports {
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
+		}
+	}
+	in.Ports = ports
 	return &Provider{c: c, in: in}
 }
 
@@ -114,6 +128,14 @@ func ResourceName(connection string) string {
 //  3. the wait for the peering to be ACTIVE.
 //
 // All of it comes after Dragonfly has made its half of the peering.
+//
+// For connect, what would stand in the way (an overlapping range, a
+// peering or rule of dfpeer's name that is not what dfpeer would make) is
+// refused before anything changes. For status and disconnect it is
+// classified instead, with the fix in the Reason: a status that exits 2
+// because something broke since connect would hide the very problem it is
+// asked about. status also gets the conditions that hold as checks (no
+// overlap, no deny rule), so that a healthy report says what was looked at.
 func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Observation, error) {
 	net := t.Network
 	if net.VPC == nil || net.VPC.ResourceID == "" || net.VPC.AccountID == "" {
@@ -134,28 +156,108 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		return nil, problem.Refuse("vpc", vpc.Name, fmt.Sprintf("migrate it to a VPC network first (gcloud compute networks update %s --switch-to-custom-subnet-mode)", vpc.Name),
 			"is a legacy network, which cannot be peered")
 	}
-	for _, r := range vpc.Ranges() {
-		ok, err := peering.Overlap(net.CIDRBlock, r.CIDR)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return nil, problem.Refuse("vpc", vpc.Name, "peered networks need disjoint ranges (pick another network, or create the Dragonfly network with a CIDR outside the VPC's ranges)",
-				"%s (%s) overlaps the Dragonfly network %s CIDR %s", r.CIDR, r.Owner, net.Name, net.CIDRBlock)
-		}
-	}
-
-	pc, err := p.observePeering(cl)
+	overlaps, err := p.observeOverlaps(ctx, cl, net.Name, t.Purpose)
 	if err != nil {
 		return nil, err
 	}
-	fw, err := p.observeFirewall(ctx, cl)
+
+	pc, err := p.observePeering(cl, t.Purpose)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := p.observeFirewall(ctx, cl, t.Purpose)
 	if err != nil {
 		return nil, err
 	}
 	changes := append([]peering.Change{pc}, fw...)
 	changes = append(changes, p.observeActive(cl, pc))
+	changes = append(changes, overlaps...)
 	return &peering.Observation{Changes: changes, Cloud: cl}, nil
+}
+
+// kindSubnetRange is the check that no subnet range of the VPC overlaps
+// the Dragonfly CIDR (a range added since connect included).
+const kindSubnetRange peering.Kind = "subnet_range"
+
+// observeOverlaps refuses, for connect, a VPC range overlapping the
+// Dragonfly CIDR; for status it returns one failed check per overlapping
+// range (or one passed check), for disconnect nothing.
+func (p *Provider) observeOverlaps(ctx context.Context, cl *Cloud, netName string, purpose peering.Purpose) ([]peering.Change, error) {
+	var out []peering.Change
+	for _, r := range cl.VPC.Ranges() {
+		ok, err := peering.Overlap(cl.CIDR, r.CIDR)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if purpose == peering.ForConnect {
+			return nil, problem.Refuse("vpc", cl.VPC.Name, "peered networks need disjoint ranges (pick another network, or create the Dragonfly network with a CIDR outside the VPC's ranges)",
+				"%s (%s) overlaps the Dragonfly network %s CIDR %s", r.CIDR, r.Owner, netName, cl.CIDR)
+		}
+		out = append(out, peering.Change{Action: peering.Verify, Kind: kindSubnetRange, Target: cl.where(), ID: r.CIDR, Found: peering.Different,
+			Phase: peering.AfterInactive, Title: "Check subnet range " + r.CIDR,
+			Detail: fmt.Sprintf("%s (%s) overlaps the Dragonfly CIDR %s", r.CIDR, r.Owner, cl.CIDR),
+			Reason: fmt.Sprintf("peered networks need disjoint ranges: remove or move %s (%s) out of %s; traffic to the overlap stays in network %s", r.CIDR, r.Owner, cl.CIDR, cl.VPC.Name)})
+	}
+	if purpose == peering.ForDisconnect {
+		return out, nil
+	}
+	imported, err := p.observeImported(ctx, cl, netName, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if purpose == peering.ForStatus && len(out) == 0 {
+		out = append(out, peering.Change{Action: peering.Verify, Kind: kindSubnetRange, Target: cl.where(), Found: peering.AsWanted,
+			Phase: peering.AfterInactive, Title: "Check subnet ranges",
+			Detail: fmt.Sprintf("no subnet range (primary or secondary) of %s overlaps %s", cl.VPC.Name, cl.CIDR)})
+	}
+	return append(out, imported...), nil
+}
+
+// kindImportedRoute is the check that no route the VPC imports over
+// another peering overlaps the Dragonfly CIDR.
+const kindImportedRoute peering.Kind = "imported_route"
+
+// observeImported reads the routes the VPC imports over its other ACTIVE
+// peerings (an INACTIVE one exchanges nothing): Compute refuses a peering
+// whose routes overlap routes a network already imports, so connect
+// refuses it first, naming the peering and the ranges; status fails it.
+func (p *Provider) observeImported(ctx context.Context, cl *Cloud, netName string, purpose peering.Purpose) ([]peering.Change, error) {
+	region := "us-central1"
+	if len(cl.VPC.Subnets) > 0 {
+		region = cl.VPC.Subnets[0].Region
+	}
+	var out []peering.Change
+	for _, pe := range cl.VPC.Peerings {
+		if pe.GetState() != "ACTIVE" {
+			continue
+		}
+		if pj, n, ok := NetworkRef(pe.GetNetwork()); ok && pj == cl.DFProject && n == cl.DFNetwork {
+			continue // the peering of this connection
+		}
+		routes, err := p.c.ImportedRoutes(ctx, cl.VPC.Name, pe.GetName(), region)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range routes {
+			ok, err := peering.Overlap(cl.CIDR, r.GetDestRange())
+			if err != nil || !ok {
+				continue
+			}
+			what := fmt.Sprintf("route %s imported over peering %s (from %s)", r.GetDestRange(), pe.GetName(), pe.GetNetwork())
+			fix := fmt.Sprintf("Compute refuses a peering whose ranges overlap routes the network already imports: remove peering %s ('gcloud compute networks peerings delete %s --network %s --project %s') or use a Dragonfly network with a CIDR outside %s",
+				pe.GetName(), pe.GetName(), cl.VPC.Name, cl.Project, r.GetDestRange())
+			if purpose == peering.ForConnect {
+				return nil, problem.Refuse("vpc", cl.VPC.Name, fix, "%s overlaps the Dragonfly network %s CIDR %s", what, netName, cl.CIDR)
+			}
+			out = append(out, peering.Change{Action: peering.Verify, Kind: kindImportedRoute, Target: cl.where(), ID: pe.GetName() + "/" + r.GetDestRange(),
+				Found: peering.Different, Phase: peering.AfterInactive, Title: "Check " + what,
+				Detail: fmt.Sprintf("%s overlaps the Dragonfly CIDR %s", what, cl.CIDR), Reason: fix})
+		}
+	}
+	return out, nil
 }
 
 func (p *Provider) vpcNotFound(ctx context.Context) error {
@@ -186,9 +288,13 @@ func (p *Provider) Ensure(ctx context.Context, s *peering.State, c peering.Chang
 		case ruleWant:
 			return p.ensureFirewall(ctx, s, cl, w)
 		case denyWarning:
-			s.Report.Info("warning: " + w.Warning)
+			s.Report.Info("warning: " + w.Warning())
 			return "not dfpeer's: left as it is", nil
 		}
+	}
+	if c.Action == peering.Verify {
+		// A pure condition (status only): nothing to make.
+		return "checked", nil
 	}
 	return "", fmt.Errorf("gcp: cannot ensure a %s change wanting %T", c.Kind, c.Want)
 }

@@ -324,3 +324,31 @@ func (s *Sim) Subnetworks(projectID string) []*computepb.Subnetwork {
 	}
 	return nil
 }
+
+// AddSubnetwork creates a subnetwork in an existing network immediately,
+// as if inserted through the API, with Compute's checks: ranges may not
+// overlap the network's other ranges, nor the subnet routes it imports
+// over an ACTIVE peering (Compute refuses such a range while the peering
+// is up; one added while it is down is what a later status finds).
+func (s *Sim) AddSubnetwork(projectID, networkName string, spec SubnetSpec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance()
+	n := s.network(projectID, networkName)
+	if n == nil {
+		return errNotFound(networkPath(projectID, networkName))
+	}
+	sn, err := s.newSubnet(n, spec)
+	if err != nil {
+		return err
+	}
+	for _, ir := range s.importedRoutes(n, nil) {
+		for _, r := range sn.ranges() {
+			if r.Overlaps(ir.cidr) {
+				return fmt.Errorf("gcpsim: subnetwork %s range %s overlaps %s, imported from active peer %s", sn.name, r, ir.cidr, networkPath(ir.net.project, ir.net.name))
+			}
+		}
+	}
+	n.subnets = append(n.subnets, sn)
+	return nil
+}
