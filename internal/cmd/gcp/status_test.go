@@ -341,13 +341,9 @@ func TestDisconnectCrashAtEveryStep(t *testing.T) {
 // connect --recreate of a connection whose Dragonfly side is gone,
 // interrupted anywhere, converges as well.
 func TestRecreateCrashAtEveryStep(t *testing.T) {
-	// Known failure outside this package: interrupted right after
-	// connections.delete, the re-run finds the old connection "deleting"
-	// and peering.MakePlan refuses it (checkAdoptable) instead of waiting
-	// for it to be deleted and creating the new one. Unskip once
-	// internal/peering treats a deleting connection under --recreate as
-	// one to wait out.
-	t.Skip("internal/peering: connect --recreate refuses a connection left deleting by an interrupted run")
+	// Interrupted right after connections.delete, the re-run finds the
+	// old connection "deleting" and waits it out before creating the new
+	// one.
 	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
 		return crashWorld(t, args("--recreate"), func(e *cmdtest.Env) {
 			connectOK(t, e)
