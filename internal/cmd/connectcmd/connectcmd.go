@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,9 +39,12 @@ type Common struct {
 	Verb    Verb
 	Network string
 	Name    string
-	Port    int
-	DryRun  bool
-	NoWait  bool
+	// Port is the first --port; Ports all of them (--port may be given
+	// more than once: Redis on 6379, Memcached on 6371).
+	Port   int
+	Ports  []int
+	DryRun bool
+	NoWait bool
 	// Recreate (connect --recreate) replaces a failed or irrecoverable
 	// connection.
 	Recreate bool
@@ -56,8 +60,8 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
 	}
 	fs.StringVar(&c.Network, "network", "", fmt.Sprintf("Dragonfly Cloud network, by ID or name (an active %s network)", provider))
 	fs.StringVar(&c.Name, "name", "", "connection name, unique in the network (default: derived from your VPC and the network)")
-	c.Port = 6379
-	fs.Var((*decimalPort)(&c.Port), "port", "datastore port to open from the Dragonfly network")
+	c.Port, c.Ports = 6379, []int{6379}
+	fs.Var(&portList{ports: &c.Ports}, "port", "datastore port to open from the Dragonfly network; repeat for more (e.g. --port 6379 --port 6371 for Memcached)")
 	switch c.Verb {
 	case VerbConnect:
 		fs.BoolVar(&c.DryRun, "dry-run", false, "print the plan and exit without changing anything")
@@ -72,28 +76,55 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, provider string) {
 	}
 }
 
-// decimalPort is --port: an int written in decimal only. pflag's IntVar
-// reads "010" as octal 8 and "0x1F" as 31, which no one means by a port.
-type decimalPort int
+// portList is --port: ports written in decimal only (pflag's IntVar reads
+// "010" as octal 8 and "0x1F" as 31, which no one means by a port), each
+// use adding one; the first replaces the default.
+type portList struct {
+	ports *[]int
+	set   bool
+}
 
-func (p *decimalPort) String() string { return strconv.Itoa(int(*p)) }
-func (p *decimalPort) Type() string   { return "int" }
+func (p *portList) String() string {
+	if p.ports == nil {
+		return ""
+	}
+	s := make([]string, len(*p.ports))
+	for i, n := range *p.ports {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
 
-func (p *decimalPort) Set(s string) error {
+func (p *portList) Type() string { return "int" }
+
+func (p *portList) Set(s string) error {
 	// Digits only (no sign, no 0x, no leading zero); the range is
 	// Validate's, with its own message.
 	n, err := strconv.ParseUint(s, 10, 31)
 	if err != nil || (len(s) > 1 && s[0] == '0') {
 		return fmt.Errorf("want a decimal TCP port between 1 and 65535, without leading zeros")
 	}
-	*p = decimalPort(n)
+	if !p.set {
+		*p.ports, p.set = nil, true
+	}
+	if !slices.Contains(*p.ports, int(n)) {
+		*p.ports = append(*p.ports, int(n))
+	}
 	return nil
 }
 
 // Validate checks the common flags' values: before any API call.
 func (c *Common) Validate(canPrompt, yes bool) error {
-	if c.Port < 1 || c.Port > 65535 {
-		return cmdutil.FlagErrorf("invalid value %d for --port: want a TCP port between 1 and 65535", c.Port)
+	if len(c.Ports) == 0 && c.Port != 0 { // options built without flags
+		c.Ports = []int{c.Port}
+	}
+	for _, p := range c.Ports {
+		if p < 1 || p > 65535 {
+			return cmdutil.FlagErrorf("invalid value %d for --port: want a TCP port between 1 and 65535", p)
+		}
+	}
+	if len(c.Ports) > 0 {
+		c.Port = c.Ports[0]
 	}
 	if c.Name != "" {
 		if err := ValidateName(c.Name); err != nil {

@@ -268,7 +268,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	}
 
 	prov := cloud.Provider(gcpprov.Inputs{
-		Network: o.VPC, Port: o.Port,
+		Network: o.VPC, Port: o.Port, Ports: o.Ports,
 		Targets:            gcpprov.Targets{Tags: o.FirewallTargetTags, ServiceAccounts: o.FirewallTargetServiceAccounts},
 		ImportCustomRoutes: o.ImportCustomRoutes, ExportCustomRoutes: o.ExportCustomRoutes,
 		Timeout: f.Globals.Timeout, NoWait: o.NoWait,
