@@ -70,6 +70,7 @@ type Sim struct {
 	rtbs       map[string]*routeTable
 	sgs        map[string]*securityGroup
 	pcxs       map[string]*peering
+	nacls      map[string]*networkACL
 	byConn     map[string]string // Dragonfly connection ID -> pcx ID
 }
 
@@ -167,6 +168,7 @@ func New(opts Options) *Sim {
 		rtbs:       map[string]*routeTable{},
 		sgs:        map[string]*securityGroup{},
 		pcxs:       map[string]*peering{},
+		nacls:      map[string]*networkACL{},
 		byConn:     map[string]string{},
 	}
 	s.http = simhttp.Wrap(http.HandlerFunc(s.serve), simhttp.Options{
@@ -286,6 +288,7 @@ func (s *Sim) AddVPC(accountID, region string, v VPCSpec) (VPCInfo, error) {
 	sg.Rules = append(sg.Rules, &sgRule{ID: s.ids.next("sgr"), Protocol: "-1", FromPort: -1, ToPort: -1,
 		RefGroupID: sg.ID, RefUserID: accountID, Tags: tags{}})
 	nv.DefaultSecGroup = sg.ID
+	s.newDefaultACL(nv)
 
 	return VPCInfo{VPCID: id, MainRouteTableID: main.ID, DefaultSecurityGroupID: sg.ID}, nil
 }
@@ -361,6 +364,10 @@ func (s *Sim) AddSubnet(accountID, region, vpcID, cidr, az, name string) (string
 		sn.Tags["Name"] = name
 	}
 	s.subnets[sn.ID] = sn
+	// As on EC2, a new subnet uses the VPC's default network ACL.
+	if a := s.defaultACLOf(vpcID); a != nil {
+		a.Assocs = append(a.Assocs, naclAssoc{ID: s.ids.next("aclassoc"), SubnetID: sn.ID})
+	}
 	return sn.ID, nil
 }
 
@@ -583,6 +590,7 @@ func (s *Sim) Snapshot() []byte {
 		RouteTables    []*routeTable    `json:"routeTables"`
 		SecurityGroups []*securityGroup `json:"securityGroups"`
 		Peerings       []*peering       `json:"peerings"`
+		NetworkACLs    []*networkACL    `json:"networkAcls"`
 	}{
 		Accounts:       sortedKeys(s.accounts),
 		VPCs:           sortedValues(s.vpcs),
@@ -590,6 +598,7 @@ func (s *Sim) Snapshot() []byte {
 		RouteTables:    sortedValues(s.rtbs),
 		SecurityGroups: sortedValues(s.sgs),
 		Peerings:       sortedValues(s.pcxs),
+		NetworkACLs:    sortedValues(s.nacls),
 	}
 	out, err := json.MarshalIndent(snap, "", "  ")
 	if err != nil {
