@@ -44,7 +44,7 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 	if err != nil {
 		return nil, err
 	}
-	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, p.in.Teardown, "security-group", "security group", vpc)
+	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, w.teardown, "security-group", "security group", vpc)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 		c := peering.Change{Action: peering.Create, Kind: peering.KindFirewallRule, ID: g.ID, Found: peering.Absent, Phase: peering.AfterInactive,
 			Target: fmt.Sprintf("%s (%s)", g.ID, g.Name), Detail: fmt.Sprintf("allow inbound TCP %d from %s", w.port, cidr),
 			Title: fmt.Sprintf("Allow TCP %d from %s in %s", w.port, cidr, g.ID), Want: want}
-		if !p.in.Teardown {
+		if !w.teardown {
 			if found, desc := ingressFrom(g.Rules, want); found {
 				c.Action = peering.Unchanged
 				c.Found = peering.AsWanted

@@ -432,6 +432,36 @@ func (s *Sim) AddSecurityGroup(accountID, region, vpcID, name, description strin
 	return s.newSecurityGroup(v, name, description).ID, nil
 }
 
+// AddCIDRBlock associates a further IPv4 block with a VPC, as
+// AssociateVpcCidrBlock does once the association completes: a local route
+// for it in each of the VPC's tables. It checks only that the block is
+// valid and overlaps none of the VPC's.
+func (s *Sim) AddCIDRBlock(vpcID, cidr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.vpcs[vpcID]
+	if !ok {
+		return fmt.Errorf("awssim: no VPC %s", vpcID)
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 16 || p.Bits() > 28 {
+		return fmt.Errorf("awssim: %q is not a valid VPC CIDR block (/16 to /28)", cidr)
+	}
+	for _, c := range v.CIDRs {
+		if netip.MustParsePrefix(c).Overlaps(p) {
+			return fmt.Errorf("awssim: %s overlaps %s of %s", cidr, c, vpcID)
+		}
+	}
+	v.CIDRs = append(v.CIDRs, cidr)
+	v.CIDRAssocIDs = append(v.CIDRAssocIDs, s.ids.next("vpc-cidr-assoc"))
+	for _, rt := range s.rtbs {
+		if rt.VPCID == vpcID {
+			rt.Routes = append(rt.Routes, route{Destination: cidr, TargetParam: "GatewayId", Target: "local", Origin: "CreateRouteTable"})
+		}
+	}
+	return nil
+}
+
 // AddRoute seeds a route without CreateRoute's checks, to set up state a
 // test needs (a conflicting route, a route through a gateway the simulator
 // does not model). The target's kind is read from its ID prefix (pcx-, igw-,
