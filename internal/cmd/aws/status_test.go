@@ -16,8 +16,10 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
+	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 	"github.com/dragonflydb/dfpeer/internal/sim/simhttp"
+	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
 func awssimRule(cidr, description string) awssim.RuleSpec {
@@ -423,4 +425,73 @@ func TestRecreateCrashAtEveryStep(t *testing.T) {
 		return &cmdtest.FlowWorld{Env: e, Args: args("--recreate"), Snap: state,
 			Cloud: func(sb *sandbox.Sandbox) *simhttp.Server { return sb.AWS.HTTP() }}
 	})
+}
+
+// TestStatusPendingThenRejected: a connection made by the API alone
+// leaves the peering pending acceptance → status 5, the fail check says
+// when AWS expires the request and that connect accepts it; connect does,
+// healthy. Then a new request rejected by the customer through EC2 → the
+// peering check says rejected and --recreate, which repairs it.
+func TestStatusPendingThenRejected(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	ctx := context.Background()
+	api, err := dfcloud.New(e.SB.Endpoints.DFCloudURL, e.SB.Endpoints.DFCloudKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets, err := api.ListNetworks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	netID := ""
+	for _, n := range nets {
+		if n.Name == "demo-aws" {
+			netID = n.NetworkID
+		}
+	}
+	conn, err := api.CreateConnection(ctx, dfcloud.ConnectionConfig{Name: "app-vpc-demo-aws", NetworkID: netID,
+		Peer: dfcloud.Peer{AccountID: sandbox.AWSAccount, VPCID: sandbox.DemoAWSVPC, Region: sandbox.AWSRegion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcx := waitConn(t, e, conn.ConnectionID, "inactive").PeerConnectionID
+	c := failing(t, e, "peering:"+pcx, "pending acceptance", "expires", "7 days")
+	if !strings.Contains(c.Fix, "dfpeer aws connect") {
+		t.Errorf("pending peering: fix %q is not connect", c.Fix)
+	}
+	connected(t, e)
+	healthy(t, e)
+
+	// Reject a second request, as its accepter may.
+	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("disconnect: %s", e.ErrOut)
+	}
+	conn, err = api.CreateConnection(ctx, dfcloud.ConnectionConfig{Name: "app-vpc-demo-aws", NetworkID: netID,
+		Peer: dfcloud.Peer{AccountID: sandbox.AWSAccount, VPCID: sandbox.DemoAWSVPC, Region: sandbox.AWSRegion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcx = waitConn(t, e, conn.ConnectionID, "inactive").PeerConnectionID
+	if _, err := customer(t, e).EC2.RejectVpcPeeringConnection(ctx, &ec2.RejectVpcPeeringConnectionInput{VpcPeeringConnectionId: aws.String(pcx)}); err != nil {
+		t.Fatal(err)
+	}
+	waitConn(t, e, conn.ConnectionID, "failed")
+	failing(t, e, "peering:"+pcx, "rejected", "--recreate")
+	connected(t, e, "--recreate")
+	healthy(t, e)
+}
+
+func waitConn(t *testing.T, e *cmdtest.Env, id, status string) dfcloudsim.Connection {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, _ := e.SB.DF.Connection(id)
+		if string(c.Status) == status {
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connection %s is %s, never %s", id, c.Status, status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
