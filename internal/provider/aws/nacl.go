@@ -99,7 +99,8 @@ func (p *Provider) observeNACLs(ctx context.Context, cloud *Cloud, w wanted) ([]
 		if len(blocked) > 0 {
 			c.Found = peering.Different
 			c.Detail = strings.Join(blocked, "; ")
-			c.Reason = "network ACLs are stateless and first match wins: " + strings.Join(fixes, "; ")
+			c.Detail += " (network ACLs are stateless, and the lowest-numbered matching rule decides)"
+			c.Reason = strings.Join(fixes, "; ")
 		}
 		changes = append(changes, c)
 	}

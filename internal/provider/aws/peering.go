@@ -31,16 +31,17 @@ func (p *Provider) observePeering(ctx context.Context, cloud *Cloud, w wanted) (
 		}
 		switch {
 		case pc == nil:
-			c.Reason = fmt.Sprintf("%s no longer exists (deleted, or expired long ago); a connection without its peering cannot work again: recreate it (connect --recreate)", w.pcx)
+			c.Reason = recreate
 			if w.status {
 				c.Action, c.Found = peering.Verify, peering.Different
+				c.Detail = fmt.Sprintf("%s no longer exists (deleted, or expired long ago): a connection without its peering cannot work again", w.pcx)
 			}
 		case verifyPeering(pc, net, cloud, p.c.Region) != nil:
 			c.Found, c.Action = peering.NotOurs, peering.Keep
 			c.Reason = verifyPeering(pc, net, cloud, p.c.Region).Error()
 			if w.status {
 				c.Action, c.Found = peering.Verify, peering.Different
-				c.Reason += "; check the connection's peer with 'dfpeer connections get'"
+				c.Detail, c.Reason = c.Reason, "check the connection's peer with 'dfpeer connections get'"
 			}
 		default:
 			classifyPeering(&c, pc, w)
@@ -87,12 +88,21 @@ func classifyPeering(c *peering.Change, pc *types.VpcPeeringConnection, w wanted
 		if msg != "" {
 			c.Reason += " (" + msg + ")"
 		}
-		c.Reason += "; a peering in that state can no longer be accepted: recreate the connection (connect --recreate)"
+		c.Reason += "; a peering in that state can no longer be accepted: " + recreate
 		if w.status {
 			c.Action = peering.Verify
+			c.Detail = fmt.Sprintf("%s is %s", w.pcx, code)
+			if msg != "" {
+				c.Detail += " (" + msg + ")"
+			}
+			c.Detail += ": it can no longer be accepted"
+			c.Reason = recreate
 		}
 	}
 }
+
+// recreate is the fix for a peering that cannot come back.
+const recreate = "recreate the connection: run connect again with --recreate"
 
 // removePeering deletes nothing: the peering is Dragonfly's request, and
 // Dragonfly deletes it when the connection is deleted, which a disconnect

@@ -163,7 +163,8 @@ func cidrCheck(vpc VPC, net *dfcloud.Network, block string) peering.Change {
 	if block != "" {
 		c.Found = peering.Different
 		c.Detail = fmt.Sprintf("CIDR block %s overlaps the network's %s", block, net.CIDRBlock)
-		c.Reason = fmt.Sprintf("traffic to the overlapping addresses stays in the VPC: disassociate %s from %s (aws ec2 disassociate-vpc-cidr-block --association-id <its association ID>) or renumber what uses it", block, vpc.ID)
+		c.Detail += ": traffic to the overlapping addresses stays in the VPC"
+		c.Reason = fmt.Sprintf("aws ec2 disassociate-vpc-cidr-block --association-id <the association ID of %s in %s>, or renumber what uses it", block, vpc.ID)
 	}
 	return c
 }

@@ -68,8 +68,9 @@ func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([
 		case w.pcx != "" && pcx == w.pcx:
 			c.Found, c.Action = peering.AsWanted, peering.Unchanged
 			if w.status && r.State == types.RouteStateBlackhole {
-				c.Found, c.Action, c.Reason = peering.Different, peering.Verify,
-					fmt.Sprintf("blackhole: %s is not active (see the peering check)", w.pcx)
+				c.Found, c.Action = peering.Different, peering.Verify
+				c.Detail = fmt.Sprintf("%s → %s is a blackhole: the peering is not active", cidr, to)
+				c.Reason = "see the peering check"
 			}
 		case pcx != "" && (r.State == types.RouteStateBlackhole || pcx == w.replaces):
 			c.Found, c.Action = peering.Different, peering.Update
@@ -78,12 +79,13 @@ func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([
 				c.Reason = fmt.Sprintf("routes to %s, the peering of the connection being replaced; connect points it at %s", pcx, target)
 			}
 			c.Title = fmt.Sprintf("Point %s in %s at %s", cidr, rt.ID, target)
+			c.Detail = fmt.Sprintf("%s → %s (now → %s, %s)", cidr, target, to, r.State)
 		default:
 			c.Found, c.Action, c.Reason = peering.NotOurs, peering.Keep, fmt.Sprintf("routes %s to %s, not to this connection's peering", cidr, to)
 			if w.status {
 				c.Found, c.Action = peering.Different, peering.Verify
-				c.Reason = fmt.Sprintf("traffic to %s goes to %s, not to %s: remove that route (aws ec2 delete-route --route-table-id %s --destination-cidr-block %s), then run connect again",
-					cidr, to, target, rt.ID, cidr)
+				c.Detail = fmt.Sprintf("%s → %s: traffic to the network goes there, not to %s", cidr, to, target)
+				c.Reason = fmt.Sprintf("aws ec2 delete-route --route-table-id %s --destination-cidr-block %s, then run connect again", rt.ID, cidr)
 			}
 		}
 		switch {
@@ -121,9 +123,9 @@ func stolen(rt RouteTable, w wanted) []peering.Change {
 		}
 		to := routeTarget(r)
 		out = append(out, peering.Change{Action: peering.Verify, Kind: peering.KindRoute, ID: rt.ID + ":" + dest.String(), Found: peering.Different,
-			Phase: peering.AfterInactive, Target: rt.ID, Detail: fmt.Sprintf("%s → %s (%s) is more specific than %s", dest, to, r.State, w.net.CIDRBlock),
-			Reason: fmt.Sprintf("it takes %s away from the peering: remove it (aws ec2 delete-route --route-table-id %s --destination-cidr-block %s) if that part of the network is meant to go to Dragonfly",
-				dest, rt.ID, dest)})
+			Phase: peering.AfterInactive, Target: rt.ID,
+			Detail: fmt.Sprintf("%s → %s (%s) is more specific than %s and takes that part of the network away from the peering", dest, to, r.State, w.net.CIDRBlock),
+			Reason: fmt.Sprintf("aws ec2 delete-route --route-table-id %s --destination-cidr-block %s, if that part of the network is meant to reach Dragonfly", rt.ID, dest)})
 	}
 	return out
 }

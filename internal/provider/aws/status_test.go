@@ -49,9 +49,10 @@ func TestClassifyPeering(t *testing.T) {
 		if c.Found != tc.found || c.Action != tc.action {
 			t.Errorf("%s: found %s action %s, want %s %s", tc.code, c.Found, c.Action, tc.found, tc.action)
 		}
+		// status shows Detail: Reason, and Reason as the fix.
 		for _, r := range tc.reason {
-			if !strings.Contains(c.Reason, r) {
-				t.Errorf("%s: reason %q lacks %q", tc.code, c.Reason, r)
+			if !strings.Contains(c.Detail+": "+c.Reason, r) {
+				t.Errorf("%s: %q: %q lacks %q", tc.code, c.Detail, c.Reason, r)
 			}
 		}
 	}
