@@ -28,16 +28,27 @@ type flow struct {
 	what     string
 }
 
-// flows are the packets a TCP connection on port needs through an ACL,
-// whichever side opens it: the port and the ephemeral ports, both ways.
-func flows(port int) []flow {
-	p := int32(port)
-	return []flow{
-		{egress: true, from: p, to: p, what: fmt.Sprintf("outbound TCP %d to", port)},
-		{egress: false, from: ephemeralFrom, to: ephemeralTo, what: fmt.Sprintf("inbound TCP %d-%d (answers) from", ephemeralFrom, ephemeralTo)},
-		{egress: false, from: p, to: p, what: fmt.Sprintf("inbound TCP %d from", port)},
-		{egress: true, from: ephemeralFrom, to: ephemeralTo, what: fmt.Sprintf("outbound TCP %d-%d (answers) to", ephemeralFrom, ephemeralTo)},
+// flows are the packets TCP connections on ports need through an ACL,
+// whichever side opens them: each port and the ephemeral ports, both ways.
+func flows(ports []int) []flow {
+	var out []flow
+	for _, port := range ports {
+		p := int32(port)
+		out = append(out,
+			flow{egress: true, from: p, to: p, what: fmt.Sprintf("outbound TCP %d to", port)},
+			flow{egress: false, from: p, to: p, what: fmt.Sprintf("inbound TCP %d from", port)})
 	}
+	return append(out,
+		flow{egress: false, from: ephemeralFrom, to: ephemeralTo, what: fmt.Sprintf("inbound TCP %d-%d (answers) from", ephemeralFrom, ephemeralTo)},
+		flow{egress: true, from: ephemeralFrom, to: ephemeralTo, what: fmt.Sprintf("outbound TCP %d-%d (answers) to", ephemeralFrom, ephemeralTo)})
+}
+
+func portList(ports []int) string {
+	s := make([]string, len(ports))
+	for i, p := range ports {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ", ")
 }
 
 // observeNACLs checks, for status, each network ACL that serves a subnet
@@ -74,10 +85,10 @@ func (p *Provider) observeNACLs(ctx context.Context, cloud *Cloud, w wanted) ([]
 		id := aws.ToString(acl.NetworkAclId)
 		c := peering.Change{Action: peering.Verify, Kind: KindNetworkACL, ID: id, Found: peering.AsWanted, Phase: peering.AfterInactive,
 			Target: fmt.Sprintf("%s (subnets %s)", id, strings.Join(subnets, ", ")),
-			Detail: fmt.Sprintf("allows TCP %d and the ephemeral ports both ways between the subnets and %s", w.port, cidr)}
+			Detail: fmt.Sprintf("allows TCP %s and the ephemeral ports both ways between the subnets and %s", portList(w.ports), cidr)}
 		var blocked []string
 		var fixes []string
-		for _, f := range flows(w.port) {
+		for _, f := range flows(w.ports) {
 			rule, ok := admits(acl.Entries, f, cidr)
 			if ok {
 				continue

@@ -19,12 +19,23 @@ type Inputs struct {
 	RouteTables    []string // --route-table; empty: the VPC's main and associated tables
 	SecurityGroups []string // --security-group; empty: the VPC's default group
 	Port           int      // --port
+	// Ports are the ports to open when there are several (Redis 6379,
+	// Memcached 6371): one rule per port in each group. Empty: Port.
+	Ports          []int
 	ConnectionName string   // --name, for rule descriptions
 	// Teardown observes for removal (disconnect): every route table and
 	// security group of the VPC is looked at (or only the given ones), and
 	// a route or rule in the way is classified NotOurs and kept instead of
 	// refused as connect does.
 	Teardown bool
+}
+
+// ports are the ports the run opens, checks or removes.
+func (in Inputs) ports() []int {
+	if len(in.Ports) > 0 {
+		return in.Ports
+	}
+	return []int{in.Port}
 }
 
 // Provider implements peering.Provider for AWS. It holds only the client
@@ -89,7 +100,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	want := wanted{net: net, name: t.Name, port: p.in.Port, status: t.Purpose == peering.ForStatus,
+	want := wanted{net: net, name: t.Name, ports: p.in.ports(), status: t.Purpose == peering.ForStatus,
 		teardown: p.in.Teardown || t.Purpose == peering.ForDisconnect}
 	if t.Existing != nil {
 		want.pcx = t.Existing.PeerConnectionID
@@ -144,8 +155,8 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 type wanted struct {
 	net  *dfcloud.Network
 	pcx  string // the connection's peering, once Dragonfly made it
-	name string // the connection's name, in rule descriptions
-	port int
+	name  string // the connection's name, in rule descriptions
+	ports []int
 	// replaces is the peering of the connection --recreate replaces:
 	// routes to it are repointed, not refused.
 	replaces string
