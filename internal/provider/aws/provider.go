@@ -22,7 +22,7 @@ type Inputs struct {
 	// Ports are the ports to open when there are several (Redis 6379,
 	// Memcached 6371): one rule per port in each group. Empty: Port.
 	Ports          []int
-	ConnectionName string   // --name, for rule descriptions
+	ConnectionName string // --name, for rule descriptions
 	// Teardown observes for removal (disconnect): every route table and
 	// security group of the VPC is looked at (or only the given ones), and
 	// a route or rule in the way is classified NotOurs and kept instead of
@@ -153,8 +153,8 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 
 // wanted is what the connection asks of the VPC, and which verb asks.
 type wanted struct {
-	net  *dfcloud.Network
-	pcx  string // the connection's peering, once Dragonfly made it
+	net   *dfcloud.Network
+	pcx   string // the connection's peering, once Dragonfly made it
 	name  string // the connection's name, in rule descriptions
 	ports []int
 	// replaces is the peering of the connection --recreate replaces:
