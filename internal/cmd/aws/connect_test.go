@@ -270,21 +270,27 @@ func TestPermissionsPolicy(t *testing.T) {
 	// connect --recreate after the peering was deleted (which repoints
 	// routes), disconnect — is in the policy, and nothing else is.
 	e2 := cmdtest.NewSandbox(t, sandbox.Options{})
+	called := map[string]bool{}
+	collect := func() {
+		for _, c := range e2.SB.AWS.HTTP().Calls() {
+			prefix := "ec2:"
+			if c.Op == "GetCallerIdentity" {
+				prefix = "sts:"
+			}
+			called[prefix+c.Op] = true
+		}
+		e2.SB.AWS.HTTP().ResetLog()
+	}
 	connected(t, e2)
 	healthy(t, e2)
-	breakPeering(t, e2)
+	collect()
+	breakPeering(t, e2) // the customer's own call, not dfpeer's
+	e2.SB.AWS.HTTP().ResetLog()
 	connected(t, e2, "--recreate")
 	if code := e2.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
 		t.Fatalf("disconnect: %s", e2.ErrOut)
 	}
-	called := map[string]bool{}
-	for _, c := range e2.SB.AWS.HTTP().Calls() {
-		prefix := "ec2:"
-		if c.Op == "GetCallerIdentity" {
-			prefix = "sts:"
-		}
-		called[prefix+c.Op] = true
-	}
+	collect()
 	policy := map[string]bool{}
 	for _, a := range doc.Statement[0].Action {
 		policy[a] = true

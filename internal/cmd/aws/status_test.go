@@ -269,7 +269,7 @@ func breakPeering(t *testing.T, e *cmdtest.Env) string {
 		t.Fatalf("connections %+v", conns)
 	}
 	pcx := conns[0].PeerConnectionID
-	if err := e.SB.AWS.DeletePeeringAs(sandbox.AWSAccount, pcx); err != nil {
+	if _, err := customer(t, e).EC2.DeleteVpcPeeringConnection(context.Background(), &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: aws.String(pcx)}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
