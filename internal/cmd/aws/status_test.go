@@ -495,3 +495,29 @@ func waitConn(t *testing.T, e *cmdtest.Env, id, status string) dfcloudsim.Connec
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDisconnectAfterConnectionsDelete: `connections delete` removes only
+// Dragonfly's half; disconnect then finds no connection, says there is
+// none, and still removes what dfpeer left pointing at the network: the
+// blackhole routes to the deleted peering and the rule.
+func TestDisconnectAfterConnectionsDelete(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	before := e.SB.AWS.Snapshot()
+	connected(t, e)
+	id := e.SB.DF.Connections()[0].ConnectionID
+	if code := e.Run("connections", "delete", id, "--yes", "--wait"); code != 0 {
+		t.Fatalf("connections delete: exit %d\n%s", code, e.ErrOut)
+	}
+	waitConn(t, e, id, "deleted")
+	e.Out.Reset()
+	e.ErrOut.Reset()
+	if code := e.Run(verb("disconnect", "--yes", "--no-input", "-o", "json")...); code != 0 {
+		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	if got := withoutDeletedPeerings(t, e.SB.AWS.Snapshot()); string(got) != string(withoutDeletedPeerings(t, before)) {
+		t.Fatalf("disconnect left dfpeer's resources:\n%s", cmdtest.Diff(withoutDeletedPeerings(t, before), got))
+	}
+	if !strings.Contains(e.Out.String(), `"removed"`) || strings.Count(e.Out.String(), `"kind": "route"`)+strings.Count(e.Out.String(), `"kind":"route"`) != 2 {
+		t.Errorf("disconnect output does not list the two routes removed:\n%s", e.Out)
+	}
+}
