@@ -521,3 +521,34 @@ func TestDisconnectAfterConnectionsDelete(t *testing.T) {
 		t.Errorf("disconnect output does not list the two routes removed:\n%s", e.Out)
 	}
 }
+
+// A connect that opened a non-default group too (--security-group) is
+// checked there by a status without the flag: it finds the groups by
+// dfpeer's rules.
+func TestStatusFindsTheGroupsDfpeerOpened(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	demo := e.SB.Demo
+	connected(t, e, "--security-group", demo.AWSApp.DefaultSecurityGroupID, "--security-group", demo.AWSServersSG)
+	h := healthy(t, e)
+	seen := false
+	for _, c := range h.Checks {
+		seen = seen || (c.ID == "firewall_rule:"+demo.AWSServersSG && c.Status == peering.OK)
+	}
+	if !seen {
+		t.Fatalf("status did not check %s: %+v", demo.AWSServersSG, h.Checks)
+	}
+	// Port 6379 as dfpeer opened it, plus the same rule on 6380: revoking
+	// 6379 leaves dfpeer's description on the group, so status still
+	// finds it and says the port is missing.
+	if _, err := customer(t, e).EC2.AuthorizeSecurityGroupIngress(context.Background(), &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(demo.AWSServersSG),
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(6380), ToPort: aws.Int32(6380),
+			IpRanges: []types.IpRange{{CidrIp: aws.String(demoCIDR), Description: aws.String(peering.RuleDescription("app-vpc-demo-aws"))}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := customer(t, e).EC2.RevokeSecurityGroupIngress(context.Background(), &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(demo.AWSServersSG),
+		IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(6379), ToPort: aws.Int32(6379),
+			IpRanges: []types.IpRange{{CidrIp: aws.String(demoCIDR)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	failing(t, e, "firewall_rule:"+demo.AWSServersSG, "missing", "6379")
+}

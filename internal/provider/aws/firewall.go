@@ -49,6 +49,9 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 		return nil, err
 	}
 	ours := ruleDescription(w.name)
+	if w.status && len(p.in.SecurityGroups) == 0 {
+		groups = withOurRules(groups, all, cidr, ours)
+	}
 	var changes []peering.Change
 	for _, g := range groups {
 		cloud.SecurityGroups = append(cloud.SecurityGroups, g.ID)
@@ -78,6 +81,31 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 		}
 	}
 	return changes, nil
+}
+
+// withOurRules adds to the default groups those where dfpeer opened the
+// network's CIDR (its description on a rule from it): a connect given
+// --security-group, or one at a terminal that offered the choice, opened
+// more than the default, and status checks what dfpeer opened.
+func withOurRules(groups, all []SecurityGroup, cidr, ours string) []SecurityGroup {
+	have := map[string]bool{}
+	for _, g := range groups {
+		have[g.ID] = true
+	}
+	for _, g := range all {
+		if have[g.ID] {
+			continue
+		}
+		for _, perm := range g.Rules {
+			for _, r := range perm.IpRanges {
+				if aws.ToString(r.CidrIp) == cidr && aws.ToString(r.Description) == ours && !have[g.ID] {
+					have[g.ID] = true
+					groups = append(groups, g)
+				}
+			}
+		}
+	}
+	return groups
 }
 
 // observeRule classifies the rule allowing TCP port from cidr in g. With
