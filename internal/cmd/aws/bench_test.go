@@ -24,3 +24,44 @@ func BenchmarkAWSConnectFlow(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAWSStatus measures `aws status -o json` on a healthy connection
+// against the simulators (no delays: status waits for nothing) and counts
+// its API calls per service; none of them may be mutating.
+func BenchmarkAWSStatus(b *testing.B) {
+	e := cmdtest.NewSandbox(b, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		b.Fatalf("connect: exit %d: %s", code, e.ErrOut)
+	}
+	st := verb("status", "-o", "json")
+	calls := map[string]int{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e.SB.AWS.HTTP().ResetLog()
+		e.SB.DF.HTTP().ResetLog()
+		e.Out.Reset()
+		b.StartTimer()
+		if code := e.Run(st...); code != 0 {
+			b.Fatalf("status: exit %d: %s", code, e.ErrOut)
+		}
+		b.StopTimer()
+		for _, c := range e.SB.AWS.HTTP().Calls() {
+			calls[c.Op]++
+			if c.Mutating {
+				b.Fatalf("status made a mutating call: %s", c.Op)
+			}
+		}
+		calls["dfcloud"] += len(e.SB.DF.HTTP().Calls())
+		b.StartTimer()
+	}
+	b.StopTimer()
+	total := 0
+	for k, n := range calls {
+		if k != "dfcloud" {
+			total += n
+		}
+		b.ReportMetric(float64(n)/float64(b.N), k+"-calls/op")
+	}
+	b.ReportMetric(float64(total)/float64(b.N), "aws-calls/op")
+}

@@ -2,7 +2,6 @@ package aws_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,10 +10,8 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/peering"
 	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
-	awsprov "github.com/dragonflydb/dfpeer/internal/provider/aws"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 	"github.com/dragonflydb/dfpeer/internal/sim/simhttp"
-	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
 
 const demoCIDR = "192.168.0.0/16"
@@ -269,31 +266,41 @@ func TestPermissionsPolicy(t *testing.T) {
 	if err := json.Unmarshal(e.Out.Bytes(), &doc); err != nil || len(doc.Statement) != 1 {
 		t.Fatalf("%v: %s", err, e.Out)
 	}
-	// Every EC2/STS action connect and the removal of what it made really
-	// called is in the policy, and nothing else is.
+	// Every EC2/STS action the verbs really call — connect, status,
+	// connect --recreate after the peering was deleted (which repoints
+	// routes), disconnect — is in the policy, and nothing else is.
 	e2 := cmdtest.NewSandbox(t, sandbox.Options{})
-	if code := e2.Run(args()...); code != 0 {
-		t.Fatalf("connect: %s", e2.ErrOut)
-	}
-	removeAll(t, e2)
 	called := map[string]bool{}
-	for _, c := range e2.SB.AWS.HTTP().Calls() {
-		prefix := "ec2:"
-		if c.Op == "GetCallerIdentity" {
-			prefix = "sts:"
+	collect := func() {
+		for _, c := range e2.SB.AWS.HTTP().Calls() {
+			prefix := "ec2:"
+			if c.Op == "GetCallerIdentity" {
+				prefix = "sts:"
+			}
+			called[prefix+c.Op] = true
 		}
-		called[prefix+c.Op] = true
+		e2.SB.AWS.HTTP().ResetLog()
 	}
+	connected(t, e2)
+	healthy(t, e2)
+	collect()
+	breakPeering(t, e2) // the customer's own call, not dfpeer's
+	e2.SB.AWS.HTTP().ResetLog()
+	connected(t, e2, "--recreate")
+	if code := e2.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("disconnect: %s", e2.ErrOut)
+	}
+	collect()
 	policy := map[string]bool{}
 	for _, a := range doc.Statement[0].Action {
 		policy[a] = true
 		if !called[a] {
-			t.Errorf("policy grants %s, which connect never called", a)
+			t.Errorf("policy grants %s, which no verb called", a)
 		}
 	}
 	for a := range called {
 		if !policy[a] {
-			t.Errorf("connect called %s, which the policy lacks", a)
+			t.Errorf("a verb called %s, which the policy lacks", a)
 		}
 	}
 }
@@ -314,55 +321,5 @@ func TestConnectVerboseLeaksNothing(t *testing.T) {
 		if strings.Contains(all, secret) {
 			t.Errorf("output contains %q", secret)
 		}
-	}
-}
-
-// removeAll takes down, through the provider, what connect made in the
-// sandbox (disconnect's cloud side), checking that something was removed.
-func removeAll(t *testing.T, e *cmdtest.Env) {
-	t.Helper()
-	ctx := context.Background()
-	client, err := awsprov.NewClient(ctx, awsprov.Config{Sandbox: e.SB.Endpoints.AWS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conns := e.SB.DF.Connections()
-	if len(conns) != 1 {
-		t.Fatalf("connections %+v", conns)
-	}
-	api, err := dfcloud.New(e.SB.Endpoints.DFCloudURL, e.SB.Endpoints.DFCloudKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := api.GetConnection(ctx, conns[0].ConnectionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := api.GetNetwork(ctx, conn.Config.NetworkID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := awsprov.NewProvider(client, awsprov.Inputs{VPCID: sandbox.DemoAWSVPC, Port: 6379, Teardown: true})
-	peer, err := p.Peer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs, err := p.Observe(ctx, peering.Target{Network: net, Name: conn.Config.Name, Peer: peer, Existing: conn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &peering.State{Network: net, Connection: conn, Result: &peering.Result{}, Cloud: obs.Cloud}
-	removed := 0
-	for _, c := range obs.Changes {
-		note, err := p.Remove(ctx, st, c)
-		if err != nil {
-			t.Fatalf("remove %s %s: %v", c.Kind, c.ID, err)
-		}
-		if note == "removed" {
-			removed++
-		}
-	}
-	if removed != 3 {
-		t.Fatalf("removed %d resources, want 2 routes and 1 rule: %+v", removed, obs.Changes)
 	}
 }

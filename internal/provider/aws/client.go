@@ -41,6 +41,8 @@ type EC2API interface {
 	AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.AuthorizeSecurityGroupIngressInput, optFns ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
 	DeleteRoute(ctx context.Context, in *ec2.DeleteRouteInput, optFns ...func(*ec2.Options)) (*ec2.DeleteRouteOutput, error)
 	RevokeSecurityGroupIngress(ctx context.Context, in *ec2.RevokeSecurityGroupIngressInput, optFns ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error)
+	DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error)
+	ReplaceRoute(ctx context.Context, in *ec2.ReplaceRouteInput, optFns ...func(*ec2.Options)) (*ec2.ReplaceRouteOutput, error)
 }
 
 // STSAPI is the part of STS dfpeer calls.
@@ -171,6 +173,8 @@ type ec2Calls struct {
 	authorizeSecurityGroupIngress func(context.Context, *ec2.AuthorizeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.AuthorizeSecurityGroupIngressOutput, error)
 	deleteRoute                   func(context.Context, *ec2.DeleteRouteInput, ...func(*ec2.Options)) (*ec2.DeleteRouteOutput, error)
 	revokeSecurityGroupIngress    func(context.Context, *ec2.RevokeSecurityGroupIngressInput, ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error)
+	describeNetworkAcls           func(context.Context, *ec2.DescribeNetworkAclsInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error)
+	replaceRoute                  func(context.Context, *ec2.ReplaceRouteInput, ...func(*ec2.Options)) (*ec2.ReplaceRouteOutput, error)
 }
 
 func newEC2Calls(c *ec2.Client) ec2Calls {
@@ -184,6 +188,8 @@ func newEC2Calls(c *ec2.Client) ec2Calls {
 		authorizeSecurityGroupIngress: c.AuthorizeSecurityGroupIngress,
 		deleteRoute:                   c.DeleteRoute,
 		revokeSecurityGroupIngress:    c.RevokeSecurityGroupIngress,
+		describeNetworkAcls:           c.DescribeNetworkAcls,
+		replaceRoute:                  c.ReplaceRoute,
 	}
 }
 
@@ -221,6 +227,14 @@ func (e ec2Calls) DeleteRoute(ctx context.Context, in *ec2.DeleteRouteInput, o .
 
 func (e ec2Calls) RevokeSecurityGroupIngress(ctx context.Context, in *ec2.RevokeSecurityGroupIngressInput, o ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error) {
 	return e.revokeSecurityGroupIngress(ctx, in, o...)
+}
+
+func (e ec2Calls) DescribeNetworkAcls(ctx context.Context, in *ec2.DescribeNetworkAclsInput, o ...func(*ec2.Options)) (*ec2.DescribeNetworkAclsOutput, error) {
+	return e.describeNetworkAcls(ctx, in, o...)
+}
+
+func (e ec2Calls) ReplaceRoute(ctx context.Context, in *ec2.ReplaceRouteInput, o ...func(*ec2.Options)) (*ec2.ReplaceRouteOutput, error) {
+	return e.replaceRoute(ctx, in, o...)
 }
 
 type stsCalls struct {

@@ -44,29 +44,24 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 	if err != nil {
 		return nil, err
 	}
-	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, p.in.Teardown, "security-group", "security group", vpc)
+	groups, err := choose(p.in.SecurityGroups, all, func(g SecurityGroup) string { return g.ID }, DefaultSecurityGroups, w.teardown, "security-group", "security group", vpc)
 	if err != nil {
 		return nil, err
 	}
 	ours := ruleDescription(w.name)
+	if w.status && len(p.in.SecurityGroups) == 0 {
+		groups = withOurRules(groups, all, cidr, ours)
+	}
 	var changes []peering.Change
 	for _, g := range groups {
 		cloud.SecurityGroups = append(cloud.SecurityGroups, g.ID)
-		want := ruleWant{Group: g.ID, Protocol: "tcp", FromPort: int32(w.port), ToPort: int32(w.port), CIDR: cidr, Description: ours}
-		c := peering.Change{Action: peering.Create, Kind: peering.KindFirewallRule, ID: g.ID, Found: peering.Absent, Phase: peering.AfterInactive,
-			Target: fmt.Sprintf("%s (%s)", g.ID, g.Name), Detail: fmt.Sprintf("allow inbound TCP %d from %s", w.port, cidr),
-			Title: fmt.Sprintf("Allow TCP %d from %s in %s", w.port, cidr, g.ID), Want: want}
-		if !p.in.Teardown {
-			if found, desc := ingressFrom(g.Rules, want); found {
-				c.Action = peering.Unchanged
-				c.Found = peering.AsWanted
-				if desc != ours {
-					c.Found, c.Reason = peering.NotOurs, fmt.Sprintf("not dfpeer's (description %q)", desc)
-				}
+		if !w.teardown {
+			for _, port := range w.ports {
+				changes = append(changes, observeRule(g, port, cidr, ours, len(w.ports) > 1))
 			}
-			changes = append(changes, c)
 			continue
 		}
+		c := peering.Change{Kind: peering.KindFirewallRule, ID: g.ID, Phase: peering.AfterInactive, Target: fmt.Sprintf("%s (%s)", g.ID, g.Name)}
 		for _, perm := range g.Rules {
 			for _, r := range perm.IpRanges {
 				if aws.ToString(r.CidrIp) != cidr {
@@ -86,6 +81,51 @@ func (p *Provider) observeFirewall(ctx context.Context, cloud *Cloud, w wanted) 
 		}
 	}
 	return changes, nil
+}
+
+// withOurRules adds to the default groups those where dfpeer opened the
+// network's CIDR (its description on a rule from it): a connect given
+// --security-group, or one at a terminal that offered the choice, opened
+// more than the default, and status checks what dfpeer opened.
+func withOurRules(groups, all []SecurityGroup, cidr, ours string) []SecurityGroup {
+	have := map[string]bool{}
+	for _, g := range groups {
+		have[g.ID] = true
+	}
+	for _, g := range all {
+		if have[g.ID] {
+			continue
+		}
+		for _, perm := range g.Rules {
+			for _, r := range perm.IpRanges {
+				if aws.ToString(r.CidrIp) == cidr && aws.ToString(r.Description) == ours && !have[g.ID] {
+					have[g.ID] = true
+					groups = append(groups, g)
+				}
+			}
+		}
+	}
+	return groups
+}
+
+// observeRule classifies the rule allowing TCP port from cidr in g. With
+// several ports each check's ID names its port; with one it is the group's
+// alone, as before there could be several.
+func observeRule(g SecurityGroup, port int, cidr, ours string, several bool) peering.Change {
+	want := ruleWant{Group: g.ID, Protocol: "tcp", FromPort: int32(port), ToPort: int32(port), CIDR: cidr, Description: ours}
+	c := peering.Change{Action: peering.Create, Kind: peering.KindFirewallRule, ID: g.ID, Found: peering.Absent, Phase: peering.AfterInactive,
+		Target: fmt.Sprintf("%s (%s)", g.ID, g.Name), Detail: fmt.Sprintf("allow inbound TCP %d from %s", port, cidr),
+		Title: fmt.Sprintf("Allow TCP %d from %s in %s", port, cidr, g.ID), Want: want}
+	if several {
+		c.ID = fmt.Sprintf("%s:%d", g.ID, port)
+	}
+	if found, desc := ingressFrom(g.Rules, want); found {
+		c.Action, c.Found = peering.Unchanged, peering.AsWanted
+		if desc != ours {
+			c.Found, c.Reason = peering.NotOurs, fmt.Sprintf("not dfpeer's (description %q)", desc)
+		}
+	}
+	return c
 }
 
 func portText(r ruleWant) string {

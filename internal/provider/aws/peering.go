@@ -14,7 +14,8 @@ import (
 )
 
 // observePeering is the peering Dragonfly requests from its VPC to ours:
-// connect accepts it; Dragonfly deletes it with the connection.
+// connect accepts it; Dragonfly deletes it with the connection. For status
+// it says what state the peering is in and what that means.
 func (p *Provider) observePeering(ctx context.Context, cloud *Cloud, w wanted) (peering.Change, error) {
 	net := w.net
 	c := peering.Change{Action: peering.Accept, Kind: peering.KindPeering, ID: w.pcx, Found: peering.Absent,
@@ -23,20 +24,34 @@ func (p *Provider) observePeering(ctx context.Context, cloud *Cloud, w wanted) (
 		Detail: fmt.Sprintf("peering request from Dragonfly VPC %s (account %s) to %s", net.VPC.ResourceID, net.VPC.AccountID, cloud.VPC.ID)}
 	if w.pcx != "" {
 		c.Detail += " (" + w.pcx + ")"
+		c.Target = w.pcx
 		pc, err := p.lookPeering(ctx, w.pcx)
 		if err != nil {
 			return c, err
 		}
-		if pc != nil && verifyPeering(pc, net, cloud, p.c.Region) == nil {
-			switch peeringState(pc) {
-			case types.VpcPeeringConnectionStateReasonCodeActive, types.VpcPeeringConnectionStateReasonCodeProvisioning:
-				c.Found, c.Action = peering.AsWanted, peering.Unchanged
-			case types.VpcPeeringConnectionStateReasonCodePendingAcceptance:
-				c.Found, c.Reason = peering.Different, "pending acceptance"
+		switch {
+		case pc == nil:
+			c.Reason = recreate
+			if w.status {
+				c.Action, c.Found = peering.Verify, peering.Different
+				c.Detail = fmt.Sprintf("%s no longer exists (deleted, or expired long ago): a connection without its peering cannot work again", w.pcx)
 			}
+		case verifyPeering(pc, net, cloud, p.c.Region) != nil:
+			c.Found, c.Action = peering.NotOurs, peering.Keep
+			c.Reason = verifyPeering(pc, net, cloud, p.c.Region).Error()
+			if w.status {
+				c.Action, c.Found = peering.Verify, peering.Different
+				c.Detail, c.Reason = c.Reason, "check the connection's peer with 'dfpeer connections get'"
+			}
+		default:
+			classifyPeering(&c, pc, w)
 		}
+	} else if w.status {
+		// Dragonfly has not made its side yet: the connection check says
+		// so; there is nothing on this side to check.
+		c.Action = peering.Wait
 	}
-	if p.in.Teardown {
+	if w.teardown {
 		c.Action = peering.Remove
 		c.Detail = "deleted by Dragonfly Cloud with the connection"
 		if w.pcx != "" {
@@ -45,6 +60,49 @@ func (p *Provider) observePeering(ctx context.Context, cloud *Cloud, w wanted) (
 	}
 	return c, nil
 }
+
+// classifyPeering reads a peering's state (VpcPeeringConnectionStateReason):
+// active is as wanted; pending acceptance is for connect to accept (AWS
+// expires a request 7 days after it was made); the final states cannot be
+// brought back, only replaced.
+func classifyPeering(c *peering.Change, pc *types.VpcPeeringConnection, w wanted) {
+	code, msg := peeringState(pc), ""
+	if pc.Status != nil {
+		msg = aws.ToString(pc.Status.Message)
+	}
+	switch code {
+	case types.VpcPeeringConnectionStateReasonCodeActive:
+		c.Found, c.Action = peering.AsWanted, peering.Unchanged
+		c.Detail = fmt.Sprintf("%s is active: Dragonfly VPC %s ↔ %s", w.pcx, w.net.VPC.ResourceID, aws.ToString(pc.AccepterVpcInfo.VpcId))
+	case types.VpcPeeringConnectionStateReasonCodeProvisioning:
+		c.Found, c.Action = peering.AsWanted, peering.Unchanged
+		c.Detail = fmt.Sprintf("%s is accepted and provisioning", w.pcx)
+	case types.VpcPeeringConnectionStateReasonCodePendingAcceptance, types.VpcPeeringConnectionStateReasonCodeInitiatingRequest:
+		c.Found, c.Reason = peering.Different, "pending acceptance"
+		if exp := pc.ExpirationTime; exp != nil {
+			c.Reason = fmt.Sprintf("pending acceptance; AWS expires the request at %s (7 days after it was made)", exp.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+	default:
+		c.Found = peering.Different
+		c.Reason = fmt.Sprintf("%s is %s", w.pcx, code)
+		if msg != "" {
+			c.Reason += " (" + msg + ")"
+		}
+		c.Reason += "; a peering in that state can no longer be accepted: " + recreate
+		if w.status {
+			c.Action = peering.Verify
+			c.Detail = fmt.Sprintf("%s is %s", w.pcx, code)
+			if msg != "" {
+				c.Detail += " (" + msg + ")"
+			}
+			c.Detail += ": it can no longer be accepted"
+			c.Reason = recreate
+		}
+	}
+}
+
+// recreate is the fix for a peering that cannot come back.
+const recreate = "recreate the connection: run connect again with --recreate"
 
 // removePeering deletes nothing: the peering is Dragonfly's request, and
 // Dragonfly deletes it when the connection is deleted, which a disconnect

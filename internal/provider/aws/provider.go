@@ -19,12 +19,23 @@ type Inputs struct {
 	RouteTables    []string // --route-table; empty: the VPC's main and associated tables
 	SecurityGroups []string // --security-group; empty: the VPC's default group
 	Port           int      // --port
-	ConnectionName string   // --name, for rule descriptions
+	// Ports are the ports to open when there are several (Redis 6379,
+	// Memcached 6371): one rule per port in each group. Empty: Port.
+	Ports          []int
+	ConnectionName string // --name, for rule descriptions
 	// Teardown observes for removal (disconnect): every route table and
 	// security group of the VPC is looked at (or only the given ones), and
 	// a route or rule in the way is classified NotOurs and kept instead of
 	// refused as connect does.
 	Teardown bool
+}
+
+// ports are the ports the run opens, checks or removes.
+func (in Inputs) ports() []int {
+	if len(in.Ports) > 0 {
+		return in.Ports
+	}
+	return []int{in.Port}
 }
 
 // Provider implements peering.Provider for AWS. It holds only the client
@@ -89,23 +100,32 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	if !p.in.Teardown {
-		if block, err := peering.FirstOverlap(net.CIDRBlock, vpc.CIDRs); err != nil {
-			return nil, err
-		} else if block != "" {
-			return nil, problem.Refuse("vpc-id", vpc.ID,
-				fmt.Sprintf("peered networks need disjoint ranges (pick another VPC, or create the Dragonfly network with a CIDR outside %s)", strings.Join(vpc.CIDRs, ", ")),
-				"its CIDR block %s overlaps the Dragonfly network %s CIDR %s", block, net.Name, net.CIDRBlock)
-		}
+	want := wanted{net: net, name: t.Name, ports: p.in.ports(), status: t.Purpose == peering.ForStatus,
+		teardown: p.in.Teardown || t.Purpose == peering.ForDisconnect}
+	if t.Existing != nil {
+		want.pcx = t.Existing.PeerConnectionID
+	}
+	if t.Replaces != nil {
+		want.replaces = t.Replaces.PeerConnectionID
+	}
+	var changes []peering.Change
+	block, err := peering.FirstOverlap(net.CIDRBlock, vpc.CIDRs)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case want.status:
+		// A block associated since connect is a reason traffic fails, not
+		// bad input: status reports it and goes on.
+		changes = append(changes, cidrCheck(vpc, net, block))
+	case want.teardown:
+	case block != "":
+		return nil, problem.Refuse("vpc-id", vpc.ID,
+			fmt.Sprintf("peered networks need disjoint ranges (pick another VPC, or create the Dragonfly network with a CIDR outside %s)", strings.Join(vpc.CIDRs, ", ")),
+			"its CIDR block %s overlaps the Dragonfly network %s CIDR %s", block, net.Name, net.CIDRBlock)
 	}
 	cloud := &Cloud{Account: account, VPC: vpc}
-	pcx := ""
-	if t.Existing != nil {
-		pcx = t.Existing.PeerConnectionID
-	}
-	want := wanted{net: net, pcx: pcx, name: t.Name, port: p.in.Port}
 
-	var changes []peering.Change
 	pc, err := p.observePeering(ctx, cloud, want)
 	if err != nil {
 		return nil, err
@@ -121,19 +141,56 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		return nil, err
 	}
 	changes = append(changes, rules...)
+	if want.status {
+		acls, err := p.observeNACLs(ctx, cloud, want)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, acls...)
+	}
 	return &peering.Observation{Changes: changes, Cloud: cloud}, nil
 }
 
-// wanted is what the connection asks of the VPC.
+// wanted is what the connection asks of the VPC, and which verb asks.
 type wanted struct {
-	net  *dfcloud.Network
-	pcx  string // the connection's peering, once Dragonfly made it
-	name string // the connection's name, in rule descriptions
-	port int
+	net   *dfcloud.Network
+	pcx   string // the connection's peering, once Dragonfly made it
+	name  string // the connection's name, in rule descriptions
+	ports []int
+	// replaces is the peering of the connection --recreate replaces:
+	// routes to it are repointed, not refused.
+	replaces string
+	// status classifies what connect would refuse, and adds the checks
+	// that change nothing (ACLs, CIDR blocks); teardown observes for
+	// removal.
+	status, teardown bool
 }
+
+// cidrCheck is status's check that no CIDR block of the VPC (secondary
+// ones associated since included) overlaps the network's.
+func cidrCheck(vpc VPC, net *dfcloud.Network, block string) peering.Change {
+	c := peering.Change{Action: peering.Verify, Kind: KindVPCCIDR, ID: vpc.ID, Found: peering.AsWanted, Phase: peering.AfterInactive,
+		Target: vpc.ID, Detail: fmt.Sprintf("CIDR blocks %s do not overlap the network's %s", strings.Join(vpc.CIDRs, ", "), net.CIDRBlock)}
+	if block != "" {
+		c.Found = peering.Different
+		c.Detail = fmt.Sprintf("CIDR block %s overlaps the network's %s", block, net.CIDRBlock)
+		c.Detail += ": traffic to the overlapping addresses stays in the VPC"
+		c.Reason = fmt.Sprintf("aws ec2 disassociate-vpc-cidr-block --association-id <the association ID of %s in %s>, or renumber what uses it", block, vpc.ID)
+	}
+	return c
+}
+
+// Kinds of the checks only status makes (they change nothing).
+const (
+	KindVPCCIDR    peering.Kind = "vpc_cidr"
+	KindNetworkACL peering.Kind = "network_acl"
+)
 
 // Ensure makes one change of the plan Observe made.
 func (p *Provider) Ensure(ctx context.Context, s *peering.State, c peering.Change) (string, error) {
+	if c.Action == peering.Verify {
+		return "checked", nil // a condition: nothing to make
+	}
 	cloud, err := cloudOf(s)
 	if err != nil {
 		return "", err

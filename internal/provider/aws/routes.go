@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -24,15 +25,18 @@ type routeWant struct {
 
 // observeRoutes looks for the network's CIDR in each route table. For
 // connect, a route there to anything but this connection's peering would
-// shadow it and is refused; for a teardown it is kept, except a blackhole
-// route to a peering that no longer exists, which an earlier run left.
+// shadow it and is refused, except one to a peering that is gone or that
+// --recreate replaces, which is repointed. For a teardown such a route is
+// kept, except a blackhole route to a peering that no longer exists, which
+// an earlier run left. For status each is classified, with the fix, and a
+// more specific route that takes part of the CIDR elsewhere is reported.
 func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([]peering.Change, error) {
 	vpc, cidr := cloud.VPC.ID, w.net.CIDRBlock
 	all, err := p.c.RouteTables(ctx, vpc)
 	if err != nil {
 		return nil, err
 	}
-	tables, err := choose(p.in.RouteTables, all, func(t RouteTable) string { return t.ID }, DefaultRouteTables, p.in.Teardown, "route-table", "route table", vpc)
+	tables, err := choose(p.in.RouteTables, all, func(t RouteTable) string { return t.ID }, DefaultRouteTables, w.teardown, "route-table", "route table", vpc)
 	if err != nil {
 		return nil, err
 	}
@@ -46,9 +50,12 @@ func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([
 		c := peering.Change{Action: peering.Create, Kind: peering.KindRoute, ID: rt.ID, Found: peering.Absent, Phase: peering.AfterInactive,
 			Target: rt.ID, Detail: fmt.Sprintf("%s → %s", cidr, target), Title: fmt.Sprintf("Route %s in %s", cidr, rt.ID),
 			Want: routeWant{Table: rt.ID, CIDR: cidr}}
+		if w.status {
+			changes = append(changes, stolen(rt, w)...)
+		}
 		r, found := routeFor(rt.Routes, cidr)
 		if !found {
-			if !p.in.Teardown {
+			if !w.teardown {
 				changes = append(changes, c)
 			}
 			continue
@@ -56,26 +63,71 @@ func (p *Provider) observeRoutes(ctx context.Context, cloud *Cloud, w wanted) ([
 		to := routeTarget(r)
 		c.Want = routeWant{Table: rt.ID, CIDR: cidr, Target: to}
 		c.Detail = fmt.Sprintf("%s → %s", cidr, to)
+		pcx := aws.ToString(r.VpcPeeringConnectionId)
 		switch {
-		case w.pcx != "" && aws.ToString(r.VpcPeeringConnectionId) == w.pcx:
+		case w.pcx != "" && pcx == w.pcx:
 			c.Found, c.Action = peering.AsWanted, peering.Unchanged
-		case r.VpcPeeringConnectionId != nil && r.State == types.RouteStateBlackhole:
-			c.Found, c.Action, c.Reason = peering.Different, peering.Update, fmt.Sprintf("blackhole: its peering %s no longer exists", to)
+			if w.status && r.State == types.RouteStateBlackhole {
+				c.Found, c.Action = peering.Different, peering.Verify
+				c.Detail = fmt.Sprintf("%s → %s is a blackhole: the peering is not active", cidr, to)
+				c.Reason = "see the peering check"
+			}
+		case pcx != "" && (r.State == types.RouteStateBlackhole || pcx == w.replaces):
+			c.Found, c.Action = peering.Different, peering.Update
+			c.Reason = fmt.Sprintf("blackhole: its peering %s no longer exists; connect points it at %s", pcx, target)
+			if r.State != types.RouteStateBlackhole {
+				c.Reason = fmt.Sprintf("routes to %s, the peering of the connection being replaced; connect points it at %s", pcx, target)
+			}
+			c.Title = fmt.Sprintf("Point %s in %s at %s", cidr, rt.ID, target)
+			c.Detail = fmt.Sprintf("%s → %s (now → %s, %s)", cidr, target, to, r.State)
 		default:
 			c.Found, c.Action, c.Reason = peering.NotOurs, peering.Keep, fmt.Sprintf("routes %s to %s, not to this connection's peering", cidr, to)
-		}
-		if !p.in.Teardown {
-			if c.Found != peering.AsWanted {
-				return nil, problem.Refuse("route-table", rt.ID,
-					fmt.Sprintf("remove that route (aws ec2 delete-route --route-table-id %s --destination-cidr-block %s) or leave this table out with --route-table", rt.ID, cidr),
-					"already routes %s to %s (state %s); that would shadow the peering", cidr, to, r.State)
+			if w.status {
+				c.Found, c.Action = peering.Different, peering.Verify
+				c.Detail = fmt.Sprintf("%s → %s: traffic to the network goes there, not to %s", cidr, to, target)
+				c.Reason = fmt.Sprintf("aws ec2 delete-route --route-table-id %s --destination-cidr-block %s, then run connect again", rt.ID, cidr)
 			}
-		} else if c.Found != peering.NotOurs {
-			c.Action = peering.Remove
+		}
+		switch {
+		case w.teardown:
+			if c.Found != peering.NotOurs {
+				c.Action = peering.Remove
+			}
+		case w.status:
+		case c.Found == peering.NotOurs:
+			return nil, problem.Refuse("route-table", rt.ID,
+				fmt.Sprintf("remove that route (aws ec2 delete-route --route-table-id %s --destination-cidr-block %s) or leave this table out with --route-table", rt.ID, cidr),
+				"already routes %s to %s (state %s); that would shadow the peering", cidr, to, r.State)
 		}
 		changes = append(changes, c)
 	}
 	return changes, nil
+}
+
+// stolen are the table's routes more specific than the network's CIDR that
+// do not go to this connection's peering: the longest prefix wins, so they
+// take that part of the network elsewhere.
+func stolen(rt RouteTable, w wanted) []peering.Change {
+	net, err := netip.ParsePrefix(w.net.CIDRBlock)
+	if err != nil {
+		return nil
+	}
+	var out []peering.Change
+	for _, r := range rt.Routes {
+		dest, err := netip.ParsePrefix(aws.ToString(r.DestinationCidrBlock))
+		if err != nil || dest.Bits() <= net.Bits() || !net.Contains(dest.Addr()) {
+			continue
+		}
+		if w.pcx != "" && aws.ToString(r.VpcPeeringConnectionId) == w.pcx {
+			continue
+		}
+		to := routeTarget(r)
+		out = append(out, peering.Change{Action: peering.Verify, Kind: peering.KindRoute, ID: rt.ID + ":" + dest.String(), Found: peering.Different,
+			Phase: peering.AfterInactive, Target: rt.ID,
+			Detail: fmt.Sprintf("%s → %s (%s) is more specific than %s and takes that part of the network away from the peering", dest, to, r.State, w.net.CIDRBlock),
+			Reason: fmt.Sprintf("aws ec2 delete-route --route-table-id %s --destination-cidr-block %s, if that part of the network is meant to reach Dragonfly", rt.ID, dest)})
+	}
+	return out
 }
 
 func routeFor(routes []types.Route, cidr string) (types.Route, bool) {
@@ -132,6 +184,9 @@ func (p *Provider) ensureRoute(ctx context.Context, s *peering.State, c peering.
 		}
 		return true, nil
 	}
+	if c.Found == peering.Different {
+		return p.repointRoute(ctx, want, pcx, record)
+	}
 	if c.Found != peering.Absent {
 		done, err := check()
 		if err != nil {
@@ -158,6 +213,36 @@ func (p *Provider) ensureRoute(ctx context.Context, s *peering.State, c peering.
 	}
 	record("created")
 	return "created", nil
+}
+
+// repointRoute points a route observe found going to an old peering at
+// the connection's: only while it still goes where it did (a route
+// someone changed since is theirs); one already repointed is left.
+func (p *Provider) repointRoute(ctx context.Context, want routeWant, pcx string, record func(string)) (string, error) {
+	r, found, err := p.routeNow(ctx, want.Table, want.CIDR)
+	if err != nil {
+		return "", err
+	}
+	switch now := routeTarget(r); {
+	case !found:
+		_, err := p.c.EC2.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: aws.String(want.Table), DestinationCidrBlock: aws.String(want.CIDR), VpcPeeringConnectionId: aws.String(pcx)})
+		if err != nil && errorCode(err) != "RouteAlreadyExists" {
+			return "", classify(fmt.Sprintf("adding route %s → %s to %s (ec2:CreateRoute)", want.CIDR, pcx, want.Table), err)
+		}
+		record("created")
+		return "created (the old route was gone)", nil
+	case now == pcx:
+		record("unchanged")
+		return "already points at " + pcx, nil
+	case now != want.Target:
+		return "", fmt.Errorf("route table %s now routes %s to %s; remove that route and run again", want.Table, want.CIDR, now)
+	}
+	_, err = p.c.EC2.ReplaceRoute(ctx, &ec2.ReplaceRouteInput{RouteTableId: aws.String(want.Table), DestinationCidrBlock: aws.String(want.CIDR), VpcPeeringConnectionId: aws.String(pcx)})
+	if err != nil {
+		return "", classify(fmt.Sprintf("pointing route %s in %s at %s (ec2:ReplaceRoute)", want.CIDR, want.Table, pcx), err)
+	}
+	record("updated")
+	return fmt.Sprintf("repointed from %s", want.Target), nil
 }
 
 // removeRoute deletes the route observe found ours, after checking it still

@@ -22,6 +22,9 @@ func init() {
 	legacyPerm := []string{"CidrIp", "FromPort", "ToPort", "IpProtocol", "GroupId", "GroupName",
 		"SourceSecurityGroupName", "SourceSecurityGroupOwnerId"}
 
+	naclEntryParams := []string{"NetworkAclId", "RuleNumber", "Egress", "Protocol", "RuleAction", "CidrBlock", "Ipv6CidrBlock",
+		"PortRange.From", "PortRange.To", "IcmpTypeCode.Code", "IcmpTypeCode.Type"}
+
 	ec2Actions = map[string]ec2Action{
 		"DescribeVpcs": {spec(join(filterParams, pagingParams, []string{"VpcId.N"})...),
 			(*Sim).describeVpcs},
@@ -32,6 +35,14 @@ func init() {
 		"CreateRoute": {spec(append([]string{"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock",
 			"DestinationPrefixListId"}, routeTargetParams()...)...),
 			(*Sim).createRoute},
+		"ReplaceRoute": {spec(append([]string{"RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock",
+			"DestinationPrefixListId", "LocalTarget"}, routeTargetParams()...)...),
+			(*Sim).replaceRoute},
+		"DescribeNetworkAcls": {spec(join(filterParams, pagingParams, []string{"NetworkAclId.N"})...),
+			(*Sim).describeNetworkACLs},
+		"CreateNetworkAclEntry":  {spec(naclEntryParams...), (*Sim).createNetworkACLEntry},
+		"ReplaceNetworkAclEntry": {spec(naclEntryParams...), (*Sim).replaceNetworkACLEntry},
+		"DeleteNetworkAclEntry":  {spec("NetworkAclId", "RuleNumber", "Egress"), (*Sim).deleteNetworkACLEntry},
 		"DeleteRoute": {spec("RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"),
 			(*Sim).deleteRoute},
 		"DescribeSecurityGroups": {spec(join(filterParams, pagingParams, []string{"GroupId.N", "GroupName.N"})...),

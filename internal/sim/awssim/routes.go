@@ -361,14 +361,17 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-func (s *Sim) createRoute(c *ec2Call) (ec2Resp, *apiError) {
-	rt, aerr := s.routeTableOf(c)
-	if aerr != nil {
-		return nil, aerr
+// routeRequest reads and checks a CreateRoute or ReplaceRoute: the table,
+// the destination and the one target, which must exist and be usable.
+func (s *Sim) routeRequest(c *ec2Call) (rt *routeTable, dest netip.Prefix, destStr, param, target string, aerr *apiError) {
+	fail := func(e *apiError) (*routeTable, netip.Prefix, string, string, string, *apiError) {
+		return nil, netip.Prefix{}, "", "", "", e
 	}
-	dest, destStr, aerr := routeDestination(c.p)
-	if aerr != nil {
-		return nil, aerr
+	if rt, aerr = s.routeTableOf(c); aerr != nil {
+		return fail(aerr)
+	}
+	if dest, destStr, aerr = routeDestination(c.p); aerr != nil {
+		return fail(aerr)
 	}
 	var targets []string
 	for _, t := range routeTargets {
@@ -385,40 +388,48 @@ func (s *Sim) createRoute(c *ec2Call) (ec2Resp, *apiError) {
 		if len(targets) > 1 {
 			code = "InvalidParameterCombination"
 		}
-		return nil, clientErr(code, "The request must contain exactly one of %s", strings.Join(names, ", "))
+		return fail(clientErr(code, "The request must contain exactly one of %s", strings.Join(names, ", ")))
 	}
-	param, target := targets[0], c.p.str(targets[0])
+	param, target = targets[0], c.p.str(targets[0])
 	v := s.vpcs[rt.VPCID]
 
 	switch {
 	case param == "VpcPeeringConnectionId":
 		if aerr := pcxKind.checkShape(target); aerr != nil {
-			return nil, aerr
+			return fail(aerr)
 		}
 		p, ok := s.pcxs[target]
 		if !ok || !p.visibleTo(c.account, c.region, c.now) {
-			return nil, pcxKind.notFound(target)
+			return fail(pcxKind.notFound(target))
 		}
 		if p.Requester.VPCID != rt.VPCID && p.Accepter.VPCID != rt.VPCID {
-			return nil, invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, target)
+			return fail(invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, target))
 		}
 		switch p.State {
 		case statePending, stateProvisioning, stateActive:
 			// A route to a peering that is not active yet is allowed; it
 			// is a blackhole until the peering turns active.
 		default:
-			return nil, pcxKind.notFound(target)
+			return fail(pcxKind.notFound(target))
 		}
 	case param == "GatewayId" && target == "local":
 		// Only the VPC's own CIDRs route locally, and those routes exist
 		// from the start; below they answer RouteAlreadyExists.
 		if !containsString(v.CIDRs, destStr) {
-			return nil, invalidValue("The destination CIDR block %s does not match the VPC CIDR block for local target", destStr)
+			return fail(invalidValue("The destination CIDR block %s does not match the VPC CIDR block for local target", destStr))
 		}
 	default:
-		return nil, routeTargetByParam(param).notFound(target)
+		return fail(routeTargetByParam(param).notFound(target))
 	}
+	return rt, dest, destStr, param, target, nil
+}
 
+func (s *Sim) createRoute(c *ec2Call) (ec2Resp, *apiError) {
+	rt, dest, destStr, param, target, aerr := s.routeRequest(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	v := s.vpcs[rt.VPCID]
 	for _, r := range rt.Routes {
 		if r.Destination == destStr {
 			return nil, clientErr("RouteAlreadyExists", "The route identified by %s already exists.", destStr)
@@ -433,6 +444,37 @@ func (s *Sim) createRoute(c *ec2Call) (ec2Resp, *apiError) {
 		return nil, errDryRun
 	}
 	rt.Routes = append(rt.Routes, route{Destination: destStr, TargetParam: param, Target: target, Origin: "CreateRoute"})
+	return &returnResp{Return: true}, nil
+}
+
+// replaceRoute points an existing route at another target. EC2 answers a
+// destination the table has no route for with InvalidParameterValue (not
+// InvalidRoute.NotFound, whatever its reference suggests), and refuses to
+// replace the VPC's local routes with anything but LocalTarget.
+func (s *Sim) replaceRoute(c *ec2Call) (ec2Resp, *apiError) {
+	if c.p.has("LocalTarget") {
+		return nil, invalidValue("LocalTarget is not supported by this simulator")
+	}
+	rt, _, destStr, param, target, aerr := s.routeRequest(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	at := -1
+	for i, r := range rt.Routes {
+		if r.Destination == destStr {
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, invalidValue("There is no route defined for '%s' in the route table. Use CreateRoute instead.", destStr)
+	}
+	if rt.Routes[at].Target == "local" {
+		return nil, invalidValue("cannot replace local route %s in route table %s", destStr, rt.ID)
+	}
+	if c.dryRun {
+		return nil, errDryRun
+	}
+	rt.Routes[at].TargetParam, rt.Routes[at].Target = param, target
 	return &returnResp{Return: true}, nil
 }
 

@@ -70,6 +70,7 @@ type Sim struct {
 	rtbs       map[string]*routeTable
 	sgs        map[string]*securityGroup
 	pcxs       map[string]*peering
+	nacls      map[string]*networkACL
 	byConn     map[string]string // Dragonfly connection ID -> pcx ID
 }
 
@@ -167,6 +168,7 @@ func New(opts Options) *Sim {
 		rtbs:       map[string]*routeTable{},
 		sgs:        map[string]*securityGroup{},
 		pcxs:       map[string]*peering{},
+		nacls:      map[string]*networkACL{},
 		byConn:     map[string]string{},
 	}
 	s.http = simhttp.Wrap(http.HandlerFunc(s.serve), simhttp.Options{
@@ -286,6 +288,7 @@ func (s *Sim) AddVPC(accountID, region string, v VPCSpec) (VPCInfo, error) {
 	sg.Rules = append(sg.Rules, &sgRule{ID: s.ids.next("sgr"), Protocol: "-1", FromPort: -1, ToPort: -1,
 		RefGroupID: sg.ID, RefUserID: accountID, Tags: tags{}})
 	nv.DefaultSecGroup = sg.ID
+	s.newDefaultACL(nv)
 
 	return VPCInfo{VPCID: id, MainRouteTableID: main.ID, DefaultSecurityGroupID: sg.ID}, nil
 }
@@ -361,6 +364,10 @@ func (s *Sim) AddSubnet(accountID, region, vpcID, cidr, az, name string) (string
 		sn.Tags["Name"] = name
 	}
 	s.subnets[sn.ID] = sn
+	// As on EC2, a new subnet uses the VPC's default network ACL.
+	if a := s.defaultACLOf(vpcID); a != nil {
+		a.Assocs = append(a.Assocs, naclAssoc{ID: s.ids.next("aclassoc"), SubnetID: sn.ID})
+	}
 	return sn.ID, nil
 }
 
@@ -423,6 +430,36 @@ func (s *Sim) AddSecurityGroup(accountID, region, vpcID, name, description strin
 		}
 	}
 	return s.newSecurityGroup(v, name, description).ID, nil
+}
+
+// AddCIDRBlock associates a further IPv4 block with a VPC, as
+// AssociateVpcCidrBlock does once the association completes: a local route
+// for it in each of the VPC's tables. It checks only that the block is
+// valid and overlaps none of the VPC's.
+func (s *Sim) AddCIDRBlock(vpcID, cidr string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.vpcs[vpcID]
+	if !ok {
+		return fmt.Errorf("awssim: no VPC %s", vpcID)
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() < 16 || p.Bits() > 28 {
+		return fmt.Errorf("awssim: %q is not a valid VPC CIDR block (/16 to /28)", cidr)
+	}
+	for _, c := range v.CIDRs {
+		if netip.MustParsePrefix(c).Overlaps(p) {
+			return fmt.Errorf("awssim: %s overlaps %s of %s", cidr, c, vpcID)
+		}
+	}
+	v.CIDRs = append(v.CIDRs, cidr)
+	v.CIDRAssocIDs = append(v.CIDRAssocIDs, s.ids.next("vpc-cidr-assoc"))
+	for _, rt := range s.rtbs {
+		if rt.VPCID == vpcID {
+			rt.Routes = append(rt.Routes, route{Destination: cidr, TargetParam: "GatewayId", Target: "local", Origin: "CreateRouteTable"})
+		}
+	}
+	return nil
 }
 
 // AddRoute seeds a route without CreateRoute's checks, to set up state a
@@ -583,6 +620,7 @@ func (s *Sim) Snapshot() []byte {
 		RouteTables    []*routeTable    `json:"routeTables"`
 		SecurityGroups []*securityGroup `json:"securityGroups"`
 		Peerings       []*peering       `json:"peerings"`
+		NetworkACLs    []*networkACL    `json:"networkAcls"`
 	}{
 		Accounts:       sortedKeys(s.accounts),
 		VPCs:           sortedValues(s.vpcs),
@@ -590,6 +628,7 @@ func (s *Sim) Snapshot() []byte {
 		RouteTables:    sortedValues(s.rtbs),
 		SecurityGroups: sortedValues(s.sgs),
 		Peerings:       sortedValues(s.pcxs),
+		NetworkACLs:    sortedValues(s.nacls),
 	}
 	out, err := json.MarshalIndent(snap, "", "  ")
 	if err != nil {
