@@ -221,7 +221,7 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 
 	prov := client.Provider(awsprov.Inputs{
 		AccountID: o.AccountID, VPCID: o.VPCID, RouteTables: o.RouteTables, SecurityGroups: o.SecurityGroups,
-		Port: o.Port, ConnectionName: name, Teardown: o.Verb == connectcmd.VerbDisconnect,
+		Port: o.Port, Ports: o.Ports, ConnectionName: name, Teardown: o.Verb == connectcmd.VerbDisconnect,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,

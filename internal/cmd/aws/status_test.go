@@ -408,14 +408,9 @@ func TestDisconnectCrashAtEveryStep(t *testing.T) {
 // TestRecreateCrashAtEveryStep: connect --recreate interrupted anywhere
 // (after deleting the old connection, after creating the new one, after
 // repointing one route…) and run again converges.
-//
 // Interrupted right after deleting the old connection, the re-run finds it
-// "deleting" and internal/peering's MakePlan refuses it (checkAdoptable)
-// instead of going on replacing it; the one-line fix there (treat a
-// deleting connection of the same peer as replaceable under --recreate) is
-// outside this package. With it applied this test passes at every step.
+// "deleting" and waits it out before creating the new one.
 func TestRecreateCrashAtEveryStep(t *testing.T) {
-	t.Skip("needs internal/peering: MakePlan must treat a deleting connection as replaceable under --recreate (see the comment above)")
 	peeringtest.CrashAtEveryStep(t, func(t *testing.T) peeringtest.World {
 		e := cmdtest.NewSandbox(t, sandbox.Options{})
 		connected(t, e)
