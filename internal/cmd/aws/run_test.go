@@ -154,7 +154,7 @@ func TestConnectRunHandsFlagsToProvider(t *testing.T) {
 		t.Fatalf("%v\n%s", err, e.ErrOut)
 	}
 	want := awsprov.Inputs{AccountID: "123456789012", VPCID: fakeVPC, RouteTables: []string{fakePriv}, SecurityGroups: []string{fakeWeb, fakeDef},
-		Port: 6380, ConnectionName: "my-conn"}
+		Port: 6380, Ports: []int{6380}, ConnectionName: "my-conn"}
 	if !reflect.DeepEqual(cloud.prov.in, want) {
 		t.Errorf("provider inputs %+v, want %+v", cloud.prov.in, want)
 	}
@@ -212,7 +212,7 @@ func TestConnectRunPrompts(t *testing.T) {
 	if err := run(t, e, cloud, "--network", "prod", "--dry-run"); err != nil {
 		t.Fatalf("%v\n%s", err, e.ErrOut)
 	}
-	want := awsprov.Inputs{VPCID: fakeVPC, RouteTables: []string{fakeMain}, SecurityGroups: []string{fakeWeb}, Port: 6379, ConnectionName: "app-vpc-prod"}
+	want := awsprov.Inputs{VPCID: fakeVPC, RouteTables: []string{fakeMain}, SecurityGroups: []string{fakeWeb}, Port: 6379, Ports: []int{6379}, ConnectionName: "app-vpc-prod"}
 	if !reflect.DeepEqual(cloud.prov.in, want) {
 		t.Errorf("provider inputs %+v, want %+v", cloud.prov.in, want)
 	}

@@ -177,7 +177,7 @@ func TestConnectSummaryText(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
 	out := e.Out.String()
-	for _, want := range []string{"Connection az-prod", "is active", "Peering:  dfcloud-", "Firewall: dfpeer-az-prod in app-nsg: allow tcp 6379 from 192.168.0.0/16 (created)"} {
+	for _, want := range []string{"Connection az-prod", "is active", "Peering:  app-vnet-dfcloud-peering (yours); dfcloud-", "Firewall: dfpeer-az-prod in app-nsg: allow tcp 6379 from 192.168.0.0/16 (created)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -175,7 +175,7 @@ func TestGCPConnectSummaryTextWithTags(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
 	out := e.Out.String()
-	for _, want := range []string{"is active", "Peering:  dfcloud-", "Firewall: " + ruleName + " in " + vpc + ": allow tcp 6380 from 192.168.0.0/16 (created)"} {
+	for _, want := range []string{"is active", "Peering:  dfpeer-app-network-demo-gcp (yours); dfcloud-", "Firewall: " + ruleName + " in " + vpc + ": allow tcp 6380 from 192.168.0.0/16 (created)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
