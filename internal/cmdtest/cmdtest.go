@@ -386,3 +386,28 @@ func Diff(a, b []byte) string {
 	}
 	return out.String()
 }
+
+// Status runs a status command with -o json and returns its exit code and
+// report.
+func (e *Env) Status(args ...string) (int, peering.Health) {
+	e.T.Helper()
+	e.Out.Reset()
+	e.ErrOut.Reset()
+	code := e.Run(append(append([]string{}, args...), "-o", "json")...)
+	var h peering.Health
+	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
+		e.T.Fatalf("status -o json: %v (exit %d)\n%s\n%s", err, code, e.Out, e.ErrOut)
+	}
+	return code, h
+}
+
+// Failed lists a status report's failed checks as "id resource: message".
+func Failed(h peering.Health) []string {
+	var out []string
+	for _, c := range h.Checks {
+		if c.Status == peering.Fail {
+			out = append(out, c.ID+" "+c.Resource+": "+c.Message)
+		}
+	}
+	return out
+}

@@ -22,28 +22,6 @@ func verb(v string, extra ...string) []string {
 	return append(append([]string{"aws", v}, find...), extra...)
 }
 
-func health(t *testing.T, e *cmdtest.Env) (int, peering.Health) {
-	t.Helper()
-	e.Out.Reset()
-	e.ErrOut.Reset()
-	code := e.Run(verb("status", "-o", "json")...)
-	var h peering.Health
-	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
-		t.Fatalf("status -o json: %v (exit %d)\n%s\n%s", err, code, e.Out, e.ErrOut)
-	}
-	return code, h
-}
-
-func failed(h peering.Health) []string {
-	var out []string
-	for _, c := range h.Checks {
-		if c.Status == peering.Fail {
-			out = append(out, c.ID+" "+c.Resource+": "+c.Message)
-		}
-	}
-	return out
-}
-
 // TestLifecycle: connect, status healthy; a route deleted through EC2 →
 // status exit 5 naming the table; connect again repairs it; disconnect
 // leaves the simulators as before connect; a second disconnect changes
@@ -56,7 +34,7 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	writes := len(cmdtest.MutatingCalls(e.SB.AWS.HTTP(), e.SB.DF.HTTP()))
-	code, h := health(t, e)
+	code, h := e.Status(verb("status")...)
 	if code != 0 || !h.Healthy || h.Status != "active" || len(h.Checks) < 4 {
 		t.Fatalf("healthy connection: exit %d %+v", code, h)
 	}
@@ -77,11 +55,11 @@ func TestLifecycle(t *testing.T) {
 	if _, err := c.EC2.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: aws.String(rts[0].ID), DestinationCidrBlock: aws.String(demoCIDR)}); err != nil {
 		t.Fatal(err)
 	}
-	code, h = health(t, e)
+	code, h = e.Status(verb("status")...)
 	if code != 5 || h.Healthy {
 		t.Fatalf("after deleting a route: exit %d, healthy %v", code, h.Healthy)
 	}
-	if f := failed(h); len(f) != 1 || !strings.Contains(f[0], rts[0].ID) {
+	if f := cmdtest.Failed(h); len(f) != 1 || !strings.Contains(f[0], rts[0].ID) {
 		t.Fatalf("want one failed check naming %s, got %q", rts[0].ID, f)
 	}
 	for _, ch := range h.Checks {
@@ -94,8 +72,8 @@ func TestLifecycle(t *testing.T) {
 	if code := e.Run(args()...); code != 0 {
 		t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
 	}
-	if code, h = health(t, e); code != 0 || !h.Healthy {
-		t.Fatalf("after repair: exit %d %q", code, failed(h))
+	if code, h = e.Status(verb("status")...); code != 0 || !h.Healthy {
+		t.Fatalf("after repair: exit %d %q", code, cmdtest.Failed(h))
 	}
 	assertConnected(t, e, nil, nil)
 

@@ -49,7 +49,7 @@ func customer(t *testing.T, e *cmdtest.Env) *console {
 func readOnlyHealth(t *testing.T, e *cmdtest.Env) (int, peering.Health) {
 	t.Helper()
 	before := len(cmdtest.MutatingCalls(e.SB.AWS.HTTP(), e.SB.DF.HTTP()))
-	code, h := health(t, e)
+	code, h := e.Status(verb("status")...)
 	if got := cmdtest.MutatingCalls(e.SB.AWS.HTTP(), e.SB.DF.HTTP()); len(got) != before {
 		t.Fatalf("status made mutating calls: %v", got[before:])
 	}
@@ -62,7 +62,7 @@ func failing(t *testing.T, e *cmdtest.Env, id string, want ...string) peering.Ch
 	t.Helper()
 	code, h := readOnlyHealth(t, e)
 	if code != 5 || h.Healthy {
-		t.Fatalf("want exit 5 and unhealthy, got exit %d healthy %v: %q\n%s", code, h.Healthy, failed(h), e.ErrOut)
+		t.Fatalf("want exit 5 and unhealthy, got exit %d healthy %v: %q\n%s", code, h.Healthy, cmdtest.Failed(h), e.ErrOut)
 	}
 	for _, c := range h.Checks {
 		if c.Status != peering.Fail || !strings.HasPrefix(c.ID, id) {
@@ -80,7 +80,7 @@ func failing(t *testing.T, e *cmdtest.Env, id string, want ...string) peering.Ch
 			return c
 		}
 	}
-	t.Fatalf("no fail check %s naming %q; failed: %q", id, want, failed(h))
+	t.Fatalf("no fail check %s naming %q; failed: %q", id, want, cmdtest.Failed(h))
 	return peering.Check{}
 }
 
@@ -88,7 +88,7 @@ func healthy(t *testing.T, e *cmdtest.Env) peering.Health {
 	t.Helper()
 	code, h := readOnlyHealth(t, e)
 	if code != 0 || !h.Healthy {
-		t.Fatalf("want healthy, got exit %d: %q\n%s", code, failed(h), e.ErrOut)
+		t.Fatalf("want healthy, got exit %d: %q\n%s", code, cmdtest.Failed(h), e.ErrOut)
 	}
 	return h
 }

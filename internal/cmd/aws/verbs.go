@@ -1,23 +1,10 @@
 package aws
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
-	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 )
-
-// NewCmdStatus returns `dfpeer aws status`.
-func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	return newCmd(f, connectcmd.VerbStatus, runF)
-}
-
-// NewCmdDisconnect returns `dfpeer aws disconnect`.
-func NewCmdDisconnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
-	return newCmd(f, connectcmd.VerbDisconnect, runF)
-}
 
 var help = connectcmd.CloudHelp{
 	Name: "AWS", Command: "aws", Find: "--vpc-id vpc-0a1b2c3d4e5f60001",

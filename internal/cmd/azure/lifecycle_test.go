@@ -17,28 +17,6 @@ func verb(v string, extra ...string) []string {
 	return append(append([]string{"azure", v}, find...), extra...)
 }
 
-func health(t *testing.T, e *cmdtest.Env) (int, peering.Health) {
-	t.Helper()
-	e.Out.Reset()
-	e.ErrOut.Reset()
-	code := e.Run(verb("status", "-o", "json")...)
-	var h peering.Health
-	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
-		t.Fatalf("status -o json: %v (exit %d)\n%s\n%s", err, code, e.Out, e.ErrOut)
-	}
-	return code, h
-}
-
-func failed(h peering.Health) []string {
-	var out []string
-	for _, c := range h.Checks {
-		if c.Status == peering.Fail {
-			out = append(out, c.ID+" "+c.Resource+": "+c.Message)
-		}
-	}
-	return out
-}
-
 // TestLifecycle: connect, status healthy; a deny rule added to web-nsg →
 // status exit 5 naming the NSG; connect again adds dfpeer's allow rule
 // ahead of it; disconnect takes down everything dfpeer made but Dragonfly's
@@ -50,9 +28,9 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
 	}
 	writes := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()))
-	code, h := health(t, e)
+	code, h := e.Status(verb("status")...)
 	if code != 0 || !h.Healthy || h.Status != "active" {
-		t.Fatalf("healthy connection: exit %d %q", code, failed(h))
+		t.Fatalf("healthy connection: exit %d %q", code, cmdtest.Failed(h))
 	}
 	if got := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP())); got != writes {
 		t.Fatalf("status made %d mutating calls", got-writes)
@@ -63,15 +41,15 @@ func TestLifecycle(t *testing.T) {
 		SourceAddressPrefix: demoCIDR, SourcePortRange: "*", DestinationAddressPrefix: "*", DestinationPortRange: "6379"}); err != nil {
 		t.Fatal(err)
 	}
-	code, h = health(t, e)
-	if f := failed(h); code != 5 || len(f) != 1 || !strings.Contains(f[0], sandbox.DemoAzureWebNSG) {
+	code, h = e.Status(verb("status")...)
+	if f := cmdtest.Failed(h); code != 5 || len(f) != 1 || !strings.Contains(f[0], sandbox.DemoAzureWebNSG) {
 		t.Fatalf("after a deny rule: exit %d, want one failed check naming %s, got %q", code, sandbox.DemoAzureWebNSG, f)
 	}
 	if code := e.Run(args()...); code != 0 {
 		t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
 	}
-	if code, h = health(t, e); code != 0 || !h.Healthy {
-		t.Fatalf("after repair: exit %d %q", code, failed(h))
+	if code, h = e.Status(verb("status")...); code != 0 || !h.Healthy {
+		t.Fatalf("after repair: exit %d %q", code, cmdtest.Failed(h))
 	}
 
 	mid := state(e)

@@ -21,28 +21,6 @@ func verb(v string, extra ...string) []string {
 	return append(append([]string{"gcp", v}, find...), extra...)
 }
 
-func health(t *testing.T, e *cmdtest.Env) (int, peering.Health) {
-	t.Helper()
-	e.Out.Reset()
-	e.ErrOut.Reset()
-	code := e.Run(verb("status", "-o", "json")...)
-	var h peering.Health
-	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
-		t.Fatalf("status -o json: %v (exit %d)\n%s\n%s", err, code, e.Out, e.ErrOut)
-	}
-	return code, h
-}
-
-func failed(h peering.Health) []string {
-	var out []string
-	for _, c := range h.Checks {
-		if c.Status == peering.Fail {
-			out = append(out, c.ID+" "+c.Resource+": "+c.Message)
-		}
-	}
-	return out
-}
-
 // TestLifecycle: connect, status healthy; the customer-side peering
 // removed through Compute → status exit 5 naming it; connect again
 // re-adds it; disconnect leaves the customer's project as before connect;
@@ -54,7 +32,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
 	}
 	writes := len(cmdtest.MutatingCalls(e.SB.GCP.HTTP(), e.SB.DF.HTTP()))
-	code, h := health(t, e)
+	code, h := e.Status(verb("status")...)
 	if code != 0 || !h.Healthy || h.Status != "active" {
 		t.Fatalf("healthy connection: exit %d %+v", code, h)
 	}
@@ -77,11 +55,11 @@ func TestLifecycle(t *testing.T) {
 	if err := op.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	code, h = health(t, e)
+	code, h = e.Status(verb("status")...)
 	if code != 5 || h.Healthy {
 		t.Fatalf("after removing the peering: exit %d, healthy %v", code, h.Healthy)
 	}
-	f := strings.Join(failed(h), "\n")
+	f := strings.Join(cmdtest.Failed(h), "\n")
 	if !strings.Contains(f, "peering:"+peeringName) || !strings.Contains(f, "irrecoverable") {
 		t.Fatalf("want failed checks naming the peering and the irrecoverable connection, got %q", f)
 	}
@@ -95,8 +73,8 @@ func TestLifecycle(t *testing.T) {
 	if code := e.Run(args("--recreate")...); code != 0 {
 		t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
 	}
-	if code, h = health(t, e); code != 0 || !h.Healthy {
-		t.Fatalf("after repair: exit %d %q", code, failed(h))
+	if code, h = e.Status(verb("status")...); code != 0 || !h.Healthy {
+		t.Fatalf("after repair: exit %d %q", code, cmdtest.Failed(h))
 	}
 
 	mid := state(e)

@@ -63,15 +63,15 @@ func TestTwoPortsOpenCheckRemove(t *testing.T) {
 	so := peering.StatusOptions{API: api, Provider: prov, Network: net, Name: defaultName, NameGiven: true, Repair: "dfpeer gcp connect", Now: time.Now, Stale: time.Hour}
 	h, err := peering.Diagnose(ctx, so)
 	if err != nil || !h.Healthy {
-		t.Fatalf("status: %v %q", err, failed(*h))
+		t.Fatalf("status: %v %q", err, cmdtest.Failed(*h))
 	}
 	if err := e.SB.GCP.AddFirewall(project, &computepb.Firewall{Name: proto.String("deny-memcached"), Network: proto.String("global/networks/" + vpc),
 		Priority: proto.Int32(500), Denied: []*computepb.Denied{{IPProtocol: proto.String("tcp"), Ports: []string{"6371"}}}, SourceRanges: []string{demoCIDR}}); err != nil {
 		t.Fatal(err)
 	}
 	h, err = peering.Diagnose(ctx, so)
-	if err != nil || h.Healthy || !strings.Contains(strings.Join(failed(*h), "\n"), "firewall_rule:deny-memcached") {
-		t.Fatalf("status with 6371 denied: %v %q", err, failed(*h))
+	if err != nil || h.Healthy || !strings.Contains(strings.Join(cmdtest.Failed(*h), "\n"), "firewall_rule:deny-memcached") {
+		t.Fatalf("status with 6371 denied: %v %q", err, cmdtest.Failed(*h))
 	}
 
 	do := peering.DisconnectOptions{API: api, Provider: prov, Network: net, Name: defaultName, NameGiven: true, Report: nopReporter{}, Timeout: time.Minute, Poll: poll}

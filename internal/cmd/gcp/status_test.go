@@ -40,8 +40,8 @@ func connected(t *testing.T, extra ...string) *cmdtest.Env {
 	if code := e.Run(args(extra...)...); code != 0 {
 		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
 	}
-	if code, h := health(t, e); code != 0 || !h.Healthy {
-		t.Fatalf("after connect: exit %d %q", code, failed(h))
+	if code, h := e.Status(verb("status")...); code != 0 || !h.Healthy {
+		t.Fatalf("after connect: exit %d %q", code, cmdtest.Failed(h))
 	}
 	return e
 }
@@ -52,7 +52,7 @@ func connected(t *testing.T, extra ...string) *cmdtest.Env {
 func broken(t *testing.T, e *cmdtest.Env, id string, want ...string) peering.Check {
 	t.Helper()
 	writes := len(cmdtest.MutatingCalls(e.SB.GCP.HTTP(), e.SB.DF.HTTP()))
-	code, h := health(t, e)
+	code, h := e.Status(verb("status")...)
 	if got := len(cmdtest.MutatingCalls(e.SB.GCP.HTTP(), e.SB.DF.HTTP())); got != writes {
 		t.Fatalf("status made %d mutating calls", got-writes)
 	}
@@ -70,14 +70,14 @@ func broken(t *testing.T, e *cmdtest.Env, id string, want ...string) peering.Che
 		}
 		return c
 	}
-	t.Fatalf("no failed check %s; failed: %q", id, failed(h))
+	t.Fatalf("no failed check %s; failed: %q", id, cmdtest.Failed(h))
 	return peering.Check{}
 }
 
 func healthy(t *testing.T, e *cmdtest.Env) {
 	t.Helper()
-	if code, h := health(t, e); code != 0 || !h.Healthy {
-		t.Fatalf("status: exit %d %q", code, failed(h))
+	if code, h := e.Status(verb("status")...); code != 0 || !h.Healthy {
+		t.Fatalf("status: exit %d %q", code, cmdtest.Failed(h))
 	}
 }
 
@@ -400,7 +400,7 @@ func TestStatusImportedRouteOverlaps(t *testing.T) {
 // connection, the peering, the rule, the deny rules, the subnet ranges.
 func TestStatusHealthyChecks(t *testing.T) {
 	e := connected(t)
-	_, h := health(t, e)
+	_, h := e.Status(verb("status")...)
 	var got []string
 	for _, c := range h.Checks {
 		if c.Status != peering.OK {
