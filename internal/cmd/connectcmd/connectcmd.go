@@ -381,14 +381,8 @@ func (r *Run) connect(ctx context.Context) error {
 		fmt.Fprintf(ios.ErrOut, "To repeat this without questions:\n  %s --yes\n", r.Equivalent)
 	}
 	WritePlan(ios.ErrOut, plan)
-	if !r.Yes {
-		ok, err := r.Prompter().Confirm("Make these changes?", true)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return cmdutil.ErrCancelled
-		}
+	if err := confirm(r.Yes, r.Prompter, "Make these changes?", true); err != nil {
+		return err
 	}
 	res, err := peering.Apply(ctx, opts, plan)
 	if err != nil {
@@ -403,5 +397,20 @@ func (r *Run) connect(ctx context.Context) error {
 	}
 	WriteSummary(ios.Out, ios.OutColorScheme(), res)
 	fmt.Fprintln(ios.ErrOut, NextStepHint(res))
+	return nil
+}
+
+// confirm asks (unless --yes) whether to go ahead; no is ErrCancelled.
+func confirm(yes bool, p func() prompt.Prompter, question string, def bool) error {
+	if yes {
+		return nil
+	}
+	ok, err := p().Confirm(question, def)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cmdutil.ErrCancelled
+	}
 	return nil
 }

@@ -60,14 +60,8 @@ func (d *Disconnect) Execute(ctx context.Context) error {
 		fmt.Fprintln(ios.ErrOut, "Nothing to disconnect.")
 		return nil
 	}
-	if !d.Yes {
-		ok, err := d.Prompter().Confirm("Remove these?", false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return cmdutil.ErrCancelled
-		}
+	if err := confirm(d.Yes, d.Prompter, "Remove these?", false); err != nil {
+		return err
 	}
 	res, err := peering.ApplyRemoval(ctx, opts, plan)
 	if err != nil {
