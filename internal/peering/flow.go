@@ -78,6 +78,12 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHub(ctx, o.API, net, name, peer, obs.PeerCIDRs); err != nil {
+		return nil, err
+	}
+	if len(obs.PeerCIDRs) > 0 && peer.CIDRBlock == "" && existing == nil {
+		peer.CIDRBlock = obs.PeerCIDRs[0]
+	}
 	plan := &Plan{NetworkID: net.NetworkID, Name: name, Provider: prov.Name(),
 		Network: net, Peer: peer, Existing: existing, Replaces: replaces, Cloud: obs.Cloud}
 	if replaces != nil {
@@ -259,6 +265,42 @@ func SamePeer(a, b dfcloud.Peer) bool {
 		return false
 	}
 	return true
+}
+
+// checkHub refuses a customer side whose address blocks overlap those of
+// another connection of the same network: Dragonfly's network is the hub of
+// its peerings and cannot route one range to two peers (Azure refuses the
+// peering with VnetAddressSpaceOverlapsWithAlreadyPeeredVnet, GCP with an
+// overlapping route). Connections that did not send their cidr_block are
+// not known and cannot be checked.
+func checkHub(ctx context.Context, api API, net *dfcloud.Network, name string, peer dfcloud.Peer, blocks []string) error {
+	if len(blocks) == 0 {
+		return nil
+	}
+	all, err := api.ListConnections(ctx)
+	if err != nil {
+		return fmt.Errorf("listing connections: %w", err)
+	}
+	for _, c := range all {
+		other := c.Config.Peer.CIDRBlock
+		if c.Config.NetworkID != net.NetworkID || c.Config.Name == name || other == "" || SamePeer(c.Config.Peer, peer) ||
+			c.Status == dfcloud.ConnectionDeleted || c.Status == dfcloud.ConnectionDeleting {
+			continue
+		}
+		if b, err := FirstOverlap(other, blocks); err == nil && b != "" {
+			return problem.Refusef("your %s's %s overlaps %s of connection %s (%s %s), already peered with network %s; "+
+				"one network cannot reach two peers through the same range: use a VPC with another range, or disconnect %s first",
+				vpcWord(peer), b, other, c.Config.Name, c.Config.Peer.AccountID, c.Config.Peer.VPCID, net.Name, c.Config.Name)
+		}
+	}
+	return nil
+}
+
+func vpcWord(p dfcloud.Peer) string {
+	if p.Azure != nil {
+		return "VNet"
+	}
+	return "VPC"
 }
 
 // Unrepairable says a connection cannot be brought back in place: the

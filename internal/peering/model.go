@@ -134,6 +134,11 @@ const (
 type Observation struct {
 	Changes []Change
 	Cloud   any
+	// PeerCIDRs are the customer side's address blocks (the VPC's CIDR
+	// blocks, the VNet's prefixes): the first goes to Dragonfly as the
+	// connection's peer.cidr_block, and all are checked against the other
+	// connections of the network.
+	PeerCIDRs []string
 }
 
 // Provider is one cloud's side of a connection. Observe is read-only and
