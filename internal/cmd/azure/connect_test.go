@@ -207,7 +207,8 @@ func TestConnectSummaryText(t *testing.T) {
 func TestConnectRefusalsChangeNothing(t *testing.T) {
 	hub := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	addHub := func(e *cmdtest.Env) {
-		if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}, HasGateway: true}); err != nil {
+		if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}, HasGateway: true,
+			Subnets: []azuresim.SubnetSpec{{Name: azuresim.GatewaySubnet, AddressPrefix: "10.50.255.0/27"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,11 +257,27 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			}
 			return args()
 		}, "does not allow Microsoft.Network/virtualNetworks/peer/action"},
-		{"remote gateways already used", func(e *cmdtest.Env) []string {
+		// Issue 12 item 5: Dragonfly's peering would use this VNet's
+		// gateway, and Azure refuses it (RemoteVnetHasNoGateways) only
+		// after the identity, the roles and the connection were made.
+		{"remote gateways without a gateway", func(e *cmdtest.Env) []string {
+			return args("--use-remote-gateways")
+		}, "--vnet app-vnet: has no virtual network gateway"},
+		{"remote gateways while the VNet uses another's", func(e *cmdtest.Env) []string {
 			addHub(e)
 			addPeering(t, e.SB, "to-hub", hub, true)
 			return args("--use-remote-gateways")
-		}, "peering to-hub of app-vnet already uses remote gateways"},
+		}, "--vnet app-vnet: has no virtual network gateway"},
+		// Issue 12 item 4: the subscription is refused before its VNets
+		// are listed (which answered SubscriptionNotFound, exit 1, or a
+		// tenant error, exit 4).
+		{"unknown subscription, VNet by name", func(e *cmdtest.Env) []string {
+			return args("--subscription", "99999999-9999-4999-8999-999999999999")
+		}, "--subscription 99999999-9999-4999-8999-999999999999: no such subscription"},
+		{"subscription of another tenant", func(e *cmdtest.Env) []string {
+			e.SB.Azure.AddSubscription("77777777-7777-4777-8777-777777777777", "88888888-8888-4888-8888-888888888888", "elsewhere")
+			return args("--subscription", "88888888-8888-4888-8888-888888888888")
+		}, "--subscription 88888888-8888-4888-8888-888888888888: belongs to another tenant"},
 		{"peering name taken", func(e *cmdtest.Env) []string {
 			addHub(e)
 			addPeering(t, e.SB, "app-vnet-dfcloud-peering", hub, false)

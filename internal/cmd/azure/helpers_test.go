@@ -57,8 +57,8 @@ type azState struct {
 	VirtualNetworks   []struct {
 		ID       string
 		Peerings []struct {
-			Name, RemoteVirtualNetwork, PeeringState, ProvisioningState string
-			AllowVirtualNetworkAccess, UseRemoteGateways                bool
+			Name, RemoteVirtualNetwork, PeeringState, ProvisioningState       string
+			AllowVirtualNetworkAccess, AllowGatewayTransit, UseRemoteGateways bool
 		}
 	} `json:"virtualNetworks"`
 	NetworkSecurityGroups []struct {

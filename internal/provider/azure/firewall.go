@@ -357,6 +357,15 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *resolved, net *dfclo
 			c.Action, c.Found = peering.Unchanged, peering.NotOurs
 			c.Reason = "allowed by rule " + v.AllowedBy + ", not dfpeer's"
 			c.Detail = fmt.Sprintf("TCP %d from %s is already allowed by rule %s: no rule needed", p.in.Port, net.CIDRBlock, v.AllowedBy)
+		case v.Priority == 0 && !cl.connecting():
+			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+RuleName(cl.connName)
+			c.Detail = fmt.Sprintf("%s: rule %s (priority %d) denies it, and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
+				detail, v.BlockedBy, v.BlockPriority, v.BlockPriority)
+		case !cl.connecting():
+			// Status reads; disconnect has nothing of dfpeer's here.
+			name := RuleName(cl.connName)
+			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+name
+			c.Detail = fmt.Sprintf("%s: rule %s (priority %d) denies it; dfpeer adds allow rule %s at priority %d ahead of it", detail, v.BlockedBy, v.BlockPriority, name, v.Priority)
 		case v.Priority == 0:
 			return nil, problem.Refusef("network security group %s denies TCP %d from %s with rule %s (priority %d), and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
 				n.Name, p.in.Port, net.CIDRBlock, v.BlockedBy, v.BlockPriority, v.BlockPriority)

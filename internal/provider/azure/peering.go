@@ -32,51 +32,70 @@ type peeringChanges struct {
 }
 
 // observePeering finds the VNet's peering to Dragonfly's VNet and refuses
-// what would conflict with it. A peering whose other side is gone
-// (Disconnected: the connection was deleted) blocks Dragonfly from
-// peering again until it is removed, so it is removed before the
-// connection is created, and created anew after.
+// (for connect) what would conflict with it; status and disconnect
+// classify it instead. A peering whose other side is gone (Disconnected:
+// the connection was deleted) blocks Dragonfly from peering again until
+// it is removed, so it is removed before the connection is created, and
+// created anew after.
 func (p *Provider) observePeering(cl *resolved) (peeringChanges, error) {
 	vnet := cl.vnet
 	var out peeringChanges
-	var ours *Peering
+	var ours, namesake *Peering
 	cl.peeringName = PeeringName(vnet.Name)
 	for i := range vnet.Peerings {
 		if pe := &vnet.Peerings[i]; strings.EqualFold(pe.RemoteID, cl.dfVNetID) {
 			ours, cl.peeringName = pe, pe.Name
 		}
 	}
-	for _, pe := range vnet.Peerings {
-		if ours != nil && pe.Name == ours.Name {
-			continue
-		}
-		if ours == nil && strings.EqualFold(pe.Name, cl.peeringName) {
-			return out, problem.Refuse("vnet", vnet.Name,
-				fmt.Sprintf("delete it (az network vnet peering delete -g %s --vnet-name %s -n %s) and run again", vnet.ResourceGroup, vnet.Name, pe.Name),
-				"already has a peering named %s, to %s rather than Dragonfly Cloud's VNet %s", pe.Name, pe.RemoteID, cl.dfVNetID)
-		}
-		if p.in.UseRemoteGateways && pe.UseRemoteGateways {
-			return out, problem.Refuse("use-remote-gateways", "", "drop --use-remote-gateways or change that peering",
-				"peering %s of %s already uses remote gateways (to %s), and a virtual network can use the gateways of one peering only", pe.Name, vnet.Name, pe.RemoteID)
+	for i := range vnet.Peerings {
+		if pe := &vnet.Peerings[i]; ours == nil && strings.EqualFold(pe.Name, cl.peeringName) {
+			namesake = pe
 		}
 	}
 	id := vnet.ID + "/virtualNetworkPeerings/" + cl.peeringName
 	out.Create = peering.Change{Action: peering.Create, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Absent, Phase: peering.AfterInactive,
 		Title:  fmt.Sprintf("VNet peering %s to Dragonfly Cloud", cl.peeringName),
-		Detail: fmt.Sprintf("%s from %s to Dragonfly Cloud's VNet %s (virtual network access allowed, remote gateways %s)", cl.peeringName, vnet.Name, cl.dfVNetID, onOff(p.in.UseRemoteGateways))}
+		Detail: fmt.Sprintf("%s from %s to Dragonfly Cloud's VNet %s (virtual network access allowed, gateway transit %s)", cl.peeringName, vnet.Name, cl.dfVNetID, onOff(cl.gateways))}
 	out.WaitConnected = peering.Change{Action: peering.Wait, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Phase: peering.AfterInactive, Quiet: true,
 		Title: "Wait for the peering to be Connected", Detail: cl.peeringName + " Connected"}
+	if namesake != nil {
+		fix := fmt.Sprintf("delete it (az network vnet peering delete -g %s --vnet-name %s -n %s) and run again", vnet.ResourceGroup, vnet.Name, namesake.Name)
+		if cl.connecting() {
+			return out, problem.Refuse("vnet", vnet.Name, fix,
+				"already has a peering named %s, to %s rather than Dragonfly Cloud's VNet %s", namesake.Name, namesake.RemoteID, cl.dfVNetID)
+		}
+		// Not dfpeer's: disconnect keeps it, status warns, and the
+		// peering to Dragonfly's VNet is missing.
+		out.Create.Found = peering.NotOurs
+		out.Create.Reason = fmt.Sprintf("peering %s of %s goes to %s rather than Dragonfly Cloud's VNet %s; %s", namesake.Name, vnet.Name, namesake.RemoteID, cl.dfVNetID, fix)
+		out.WaitConnected.Found = peering.Absent
+		return out, nil
+	}
 	switch {
 	case ours == nil:
 	case ours.State == "Disconnected" || ours.ProvisioningState == "Failed":
 		out.Stale = &peering.Change{Action: peering.Remove, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Different,
 			Reason: "Dragonfly Cloud's side is gone", Phase: peering.BeforeConnection, Title: "Remove the disconnected peering " + cl.peeringName,
 			Detail: fmt.Sprintf("%s: it is %s (Dragonfly Cloud's side is gone) and would stop Dragonfly from peering again", ours.Name, ours.State)}
-	case ours.UseRemoteGateways != p.in.UseRemoteGateways || !ours.AllowVirtualNetworkAccess:
-		return out, problem.Refuse("vnet", vnet.Name,
-			fmt.Sprintf("run with the same settings (--use-remote-gateways=%t), or delete that peering and run again", ours.UseRemoteGateways),
-			"already peers with Dragonfly Cloud's VNet through %s, with virtual network access %s and remote gateways %s",
-			ours.Name, onOff(ours.AllowVirtualNetworkAccess), onOff(ours.UseRemoteGateways))
+		if !cl.connecting() {
+			// For status, the peering itself is what is broken: one
+			// failed check, repaired by connect --recreate.
+			out.Stale = nil
+			out.Create.Found = peering.Different
+			out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet", ours.Name)
+			out.Create.Reason = fmt.Sprintf("it is %s/%s: Dragonfly Cloud's side of the peering is gone", ours.State, ours.ProvisioningState)
+		}
+	case ours.AllowGatewayTransit != cl.gateways || ours.UseRemoteGateways || !ours.AllowVirtualNetworkAccess:
+		if cl.connecting() {
+			return out, problem.Refuse("vnet", vnet.Name,
+				fmt.Sprintf("run with the same settings (--use-remote-gateways=%t), or delete that peering and run again", ours.AllowGatewayTransit),
+				"already peers with Dragonfly Cloud's VNet through %s, with virtual network access %s, gateway transit %s and remote gateways %s",
+				ours.Name, onOff(ours.AllowVirtualNetworkAccess), onOff(ours.AllowGatewayTransit), onOff(ours.UseRemoteGateways))
+		}
+		out.Create.Found = peering.Different
+		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet (%s)", ours.Name, ours.State)
+		out.Create.Reason = fmt.Sprintf("virtual network access %s, gateway transit %s, remote gateways %s; want access on, gateway transit %s, remote gateways off (az network vnet peering update -g %s --vnet-name %s -n %s …)",
+			onOff(ours.AllowVirtualNetworkAccess), onOff(ours.AllowGatewayTransit), onOff(ours.UseRemoteGateways), onOff(cl.gateways), vnet.ResourceGroup, vnet.Name, ours.Name)
 	default:
 		out.Create.Action, out.Create.Found = peering.Unchanged, peering.AsWanted
 		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet (%s)", ours.Name, ours.State)
@@ -89,7 +108,11 @@ func (p *Provider) peeringBody(cl *resolved) armnetwork.VirtualNetworkPeering {
 	return armnetwork.VirtualNetworkPeering{Properties: &armnetwork.VirtualNetworkPeeringPropertiesFormat{
 		RemoteVirtualNetwork:      &armnetwork.SubResource{ID: to.Ptr(cl.dfVNetID)},
 		AllowVirtualNetworkAccess: to.Ptr(true),
-		UseRemoteGateways:         to.Ptr(p.in.UseRemoteGateways),
+		// With --use-remote-gateways, Dragonfly's peering uses this
+		// VNet's gateway, which Azure allows only through a peering
+		// back that allows gateway transit.
+		AllowGatewayTransit: to.Ptr(cl.gateways),
+		UseRemoteGateways:   to.Ptr(false),
 	}}
 }
 
@@ -124,8 +147,9 @@ func (p *Provider) ensurePeering(ctx context.Context, s *peering.State, cl *reso
 		return "", err
 	}
 	if cur != nil {
-		if !strings.EqualFold(cur.RemoteID, cl.dfVNetID) || cur.UseRemoteGateways != p.in.UseRemoteGateways || !cur.AllowVirtualNetworkAccess {
-			return "", fmt.Errorf("peering %s of %s changed since the plan (remote %s, remote gateways %s); run again", cl.peeringName, cl.vnet.Name, cur.RemoteID, onOff(cur.UseRemoteGateways))
+		if !strings.EqualFold(cur.RemoteID, cl.dfVNetID) || cur.AllowGatewayTransit != cl.gateways || cur.UseRemoteGateways || !cur.AllowVirtualNetworkAccess {
+			return "", fmt.Errorf("peering %s of %s changed since the plan (remote %s, gateway transit %s, remote gateways %s); run again",
+				cl.peeringName, cl.vnet.Name, cur.RemoteID, onOff(cur.AllowGatewayTransit), onOff(cur.UseRemoteGateways))
 		}
 		if cur.State != "Disconnected" && cur.ProvisioningState != "Failed" {
 			if _, err := p.pollPeering(ctx, s, cl, "provisioned", func(pe *Peering) bool {

@@ -99,6 +99,10 @@ func subnetJSON(v *vnet, sn *subnet) map[string]any {
 	if sn.nsgID != "" {
 		props["networkSecurityGroup"] = map[string]any{"id": sn.nsgID}
 	}
+	if gw := v.gatewayID(); gw != "" && eq(sn.name, GatewaySubnet) {
+		// Azure lists the gateway's IP configuration on its subnet.
+		props["ipConfigurations"] = []any{map[string]any{"id": gw + "/ipConfigurations/default"}}
+	}
 	return map[string]any{"name": sn.name, "id": id, "etag": etag(id, 1), "type": "Microsoft.Network/virtualNetworks/subnets", "properties": props}
 }
 

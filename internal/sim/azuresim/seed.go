@@ -88,7 +88,9 @@ type VNetSpec struct {
 	AddressPrefixes []string
 	Subnets         []SubnetSpec
 	// HasGateway says whether the network has a virtual network gateway,
-	// which a peering with useRemoteGateways needs on its remote side.
+	// which a peering with useRemoteGateways needs on its remote side. As
+	// in Azure, the gateway lives in a subnet named GatewaySubnet, which
+	// Subnets must hold; reads show it as that subnet's IP configuration.
 	HasGateway bool
 }
 
@@ -137,6 +139,9 @@ func (s *Sim) AddVNet(subscriptionID, rg string, v VNetSpec) (string, error) {
 			sub.nsgID = ng.id()
 		}
 		n.subnets = append(n.subnets, sub)
+	}
+	if n.hasGateway && n.gatewaySubnet() == nil {
+		return "", fmt.Errorf("virtual network %s: a gateway needs a subnet named %s", v.Name, GatewaySubnet)
 	}
 	s.vnets[lower(n.id())] = n
 	return n.id(), nil
