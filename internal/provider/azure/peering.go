@@ -29,6 +29,19 @@ type peeringChanges struct {
 	Stale         *peering.Change
 	Create        peering.Change
 	WaitConnected peering.Change
+	// Sync is status's check of peeringSyncLevel (nil for connect, and
+	// when there is no peering to check).
+	Sync *peering.Change
+}
+
+// KindPeeringSync is the check that the peering knows both VNets'
+// address spaces (peeringSyncLevel FullyInSync).
+const KindPeeringSync peering.Kind = "peering_sync"
+
+// needsLocalSync: Dragonfly's VNet changed its address space and our
+// peering has not taken it in; a PUT with syncRemoteAddressSpace does.
+func needsLocalSync(pe *Peering) bool {
+	return pe.State == "Connected" && (pe.SyncLevel == "LocalNotInSync" || pe.SyncLevel == "LocalAndRemoteNotInSync")
 }
 
 // observePeering finds the VNet's peering to Dragonfly's VNet and refuses
@@ -96,12 +109,62 @@ func (p *Provider) observePeering(cl *resolved) (peeringChanges, error) {
 		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet (%s)", ours.Name, ours.State)
 		out.Create.Reason = fmt.Sprintf("virtual network access %s, gateway transit %s, remote gateways %s; want access on, gateway transit %s, remote gateways off (az network vnet peering update -g %s --vnet-name %s -n %s …)",
 			onOff(ours.AllowVirtualNetworkAccess), onOff(ours.AllowGatewayTransit), onOff(ours.UseRemoteGateways), onOff(cl.gateways), vnet.ResourceGroup, vnet.Name, ours.Name)
+	case needsLocalSync(ours) && cl.connecting():
+		out.Create.Action, out.Create.Found = peering.Update, peering.Different
+		out.Create.Reason = ours.SyncLevel
+		out.Create.Title = "Sync peering " + ours.Name + " with Dragonfly Cloud's address space"
+		out.Create.Detail = fmt.Sprintf("%s: %s, take in Dragonfly Cloud's VNet address space (syncRemoteAddressSpace)", ours.Name, ours.SyncLevel)
+	case ours.State != "Connected" && !cl.connecting():
+		out.Create.Found = peering.Different
+		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet", ours.Name)
+		out.Create.Reason = fmt.Sprintf("it is %s, not Connected: Dragonfly Cloud's side of the peering is not there yet", ours.State)
 	default:
 		out.Create.Action, out.Create.Found = peering.Unchanged, peering.AsWanted
 		out.Create.Detail = fmt.Sprintf("%s to Dragonfly Cloud's VNet (%s)", ours.Name, ours.State)
 	}
 	out.WaitConnected.Found = out.Create.Found
+	if ours != nil && ours.State == "Connected" && !cl.connecting() {
+		out.Sync = p.syncCheck(cl, ours, id)
+	}
 	return out, nil
+}
+
+// syncCheck is status's view of peeringSyncLevel: after an address-space
+// change the side whose peering is stale must sync it. Ours (Dragonfly's
+// VNet changed: LocalNotInSync) is synced by connect; Dragonfly's (your
+// VNet changed: RemoteNotInSync) only by Dragonfly, which does it for a
+// new connection.
+func (p *Provider) syncCheck(cl *resolved, ours *Peering, id string) *peering.Change {
+	c := &peering.Change{Action: peering.Verify, Kind: KindPeeringSync, Target: cl.vnet.ID, ID: id, Found: peering.AsWanted,
+		Title: "Address spaces of " + ours.Name, Detail: fmt.Sprintf("%s knows both address spaces (%s)", ours.Name, ours.SyncLevel)}
+	connID := "<connection ID>"
+	if cl.connection != "" {
+		connID = cl.connection
+	}
+	local := ""
+	if needsLocalSync(ours) {
+		local = fmt.Sprintf("Dragonfly Cloud's VNet address space changed and %s does not know it yet: run connect again, which syncs it (syncRemoteAddressSpace)", ours.Name)
+	}
+	remote := ""
+	if ours.SyncLevel == "RemoteNotInSync" || ours.SyncLevel == "LocalAndRemoteNotInSync" {
+		remote = fmt.Sprintf("the address space of %s (%s) changed and only Dragonfly Cloud's peering can take it in: replace the connection (dfpeer connections delete %s --wait, then connect again)",
+			cl.vnet.Name, strings.Join(cl.vnet.Prefixes, ", "), connID)
+	}
+	switch {
+	case ours.SyncLevel == "FullyInSync" || ours.SyncLevel == "":
+		return c
+	case local != "" && remote != "":
+		c.Reason = local + "; then " + remote
+	case local != "":
+		c.Reason = local
+	case remote != "":
+		c.Reason = remote
+	default:
+		c.Reason = "peering sync level " + ours.SyncLevel
+	}
+	c.Found = peering.Different
+	c.Detail = fmt.Sprintf("%s is %s", ours.Name, ours.SyncLevel)
+	return c
 }
 
 func (p *Provider) peeringBody(cl *resolved) armnetwork.VirtualNetworkPeering {
@@ -151,7 +214,7 @@ func (p *Provider) ensurePeering(ctx context.Context, s *peering.State, cl *reso
 			return "", fmt.Errorf("peering %s of %s changed since the plan (remote %s, gateway transit %s, remote gateways %s); run again",
 				cl.peeringName, cl.vnet.Name, cur.RemoteID, onOff(cur.AllowGatewayTransit), onOff(cur.UseRemoteGateways))
 		}
-		if cur.State != "Disconnected" && cur.ProvisioningState != "Failed" {
+		if cur.State != "Disconnected" && cur.ProvisioningState != "Failed" && !needsLocalSync(cur) {
 			if _, err := p.pollPeering(ctx, s, cl, "provisioned", func(pe *Peering) bool {
 				return pe.ProvisioningState != "Updating" && pe.ProvisioningState != "Creating"
 			}); err != nil {
@@ -160,21 +223,27 @@ func (p *Provider) ensurePeering(ctx context.Context, s *peering.State, cl *reso
 			return "already present", nil
 		}
 	}
+	// Syncing references Dragonfly's VNet as creating does: it is done
+	// as the application, signed in to both tenants.
+	sync := cur != nil && needsLocalSync(cur)
 	var state string
 	err = p.withTempSecret(ctx, s, cl, []string{cl.tenantID, DragonflyTenantID}, func(cred azcore.TokenCredential) error {
 		var err error
-		state, err = p.peerAs(ctx, s, cl, cred)
+		state, err = p.peerAs(ctx, s, cl, cred, sync)
 		return err
 	})
 	if err != nil {
 		return "", err
+	}
+	if sync {
+		return "synced with Dragonfly Cloud's address space (" + state + ")", nil
 	}
 	return "created (" + state + ")", nil
 }
 
 // peerAs creates the peering signed in as the application, retrying while
 // the role assignments are not yet in effect.
-func (p *Provider) peerAs(ctx context.Context, s *peering.State, cl *resolved, cred azcore.TokenCredential) (string, error) {
+func (p *Provider) peerAs(ctx context.Context, s *peering.State, cl *resolved, cred azcore.TokenCredential, sync bool) (string, error) {
 	client, err := armnetwork.NewVirtualNetworkPeeringsClient(p.in.SubscriptionID, cred, p.c.armOptions(DragonflyTenantID))
 	if err != nil {
 		return "", err
@@ -186,7 +255,11 @@ func (p *Provider) peerAs(ctx context.Context, s *peering.State, cl *resolved, c
 		s.Report.Update(fmt.Sprintf("waiting for role assignments to take effect (%s)", code))
 	}, func() error {
 		var err error
-		poller, err = client.BeginCreateOrUpdate(ctx, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName, p.peeringBody(cl), nil)
+		var opts *armnetwork.VirtualNetworkPeeringsClientBeginCreateOrUpdateOptions
+		if sync {
+			opts = &armnetwork.VirtualNetworkPeeringsClientBeginCreateOrUpdateOptions{SyncRemoteAddressSpace: to.Ptr(armnetwork.SyncRemoteAddressSpaceTrue)}
+		}
+		poller, err = client.BeginCreateOrUpdate(ctx, cl.vnet.ResourceGroup, cl.vnet.Name, cl.peeringName, p.peeringBody(cl), opts)
 		return err
 	})
 	if err != nil {

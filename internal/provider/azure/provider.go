@@ -71,6 +71,8 @@ type resolved struct {
 	// allows gateway transit (connect's --use-remote-gateways, or, for
 	// status and disconnect, what the connection was created with).
 	gateways bool
+	// connection is the existing connection's ID, for fixes that name it.
+	connection string
 }
 
 // connecting says the observation is for connect, which refuses what
@@ -159,6 +161,9 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		purpose:  t.Purpose,
 		gateways: p.in.UseRemoteGateways,
 	}
+	if t.Existing != nil {
+		cl.connection = t.Existing.ConnectionID
+	}
 	if !cl.connecting() && t.Existing != nil && t.Existing.Config.Peer.Azure != nil {
 		cl.gateways = t.Existing.Config.Peer.Azure.UseRemoteGateways
 	}
@@ -191,7 +196,9 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	secrets := p.observeSecret(cl, pe.Create.Action != peering.Unchanged)
+	// The temporary secret exists only while connect peers: status and
+	// disconnect have none to look for.
+	secrets := p.observeSecret(cl, cl.connecting() && pe.Create.Action != peering.Unchanged)
 	rules, err := p.observeFirewall(ctx, cl, net)
 	if err != nil {
 		return nil, err
@@ -220,6 +227,9 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		changes = append(changes, *secrets.Leftover)
 	}
 	changes = append(changes, pe.Create)
+	if pe.Sync != nil {
+		changes = append(changes, *pe.Sync)
+	}
 	if secrets.Temporary != nil {
 		changes = append(changes, *secrets.Temporary)
 	}

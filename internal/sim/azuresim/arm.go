@@ -446,6 +446,7 @@ func (s *Sim) dispatchARM(ctx *armCtx) *armError {
 		{"vnets", "GET"}:             s.listVNets,
 		{"vnetsAll", "GET"}:          s.listVNets,
 		{"vnet", "GET"}:              s.getVNet,
+		{"vnet", "PUT"}:              s.putVNet,
 		{"subnets", "GET"}:           s.listSubnets,
 		{"subnet", "GET"}:            s.getSubnet,
 		{"peerings", "GET"}:          s.listPeerings,

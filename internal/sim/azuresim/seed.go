@@ -461,7 +461,24 @@ func (s *Sim) Application(appID string) (AppInfo, bool) {
 // PeeringInfo describes one side of a peering.
 type PeeringInfo struct {
 	Name, RemoteVNetID, PeeringState, PeeringSyncLevel, ProvisioningState string
-	UseRemoteGateways                                                     bool
+	UseRemoteGateways, AllowGatewayTransit                                bool
+}
+
+// SetAddressPrefixes changes a virtual network's address space as a
+// VNet update does (its peerings then fall out of sync): for Dragonfly's
+// side, which no customer credential can update.
+func (s *Sim) SetAddressPrefixes(vnetID string, prefixes []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vnets[lower(vnetID)]
+	if v == nil {
+		return fmt.Errorf("no virtual network %s", vnetID)
+	}
+	if e := checkAddressSpace(v, prefixes); e != nil {
+		return e
+	}
+	v.prefixes = append([]string(nil), prefixes...)
+	return nil
 }
 
 // Peering looks up a peering of a virtual network (completing operations
@@ -478,8 +495,8 @@ func (s *Sim) Peering(vnetID, name string) (PeeringInfo, bool) {
 	if p == nil {
 		return PeeringInfo{}, false
 	}
-	return PeeringInfo{Name: p.name, RemoteVNetID: p.remoteID, PeeringState: p.state, PeeringSyncLevel: syncLevel(p),
-		ProvisioningState: p.provisioning, UseRemoteGateways: p.useRemoteGateways}, true
+	return PeeringInfo{Name: p.name, RemoteVNetID: p.remoteID, PeeringState: p.state, PeeringSyncLevel: s.syncLevel(v, p),
+		ProvisioningState: p.provisioning, UseRemoteGateways: p.useRemoteGateways, AllowGatewayTransit: p.allowGatewayTransit}, true
 }
 
 // RoleAssignmentCount counts the role assignments of a principal, honoured
