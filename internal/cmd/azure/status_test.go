@@ -2,16 +2,21 @@ package azure_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/sim/azuresim"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 )
 
@@ -120,5 +125,178 @@ func TestStatusPeeringSync(t *testing.T) {
 	}
 	if n := peeringsOf(t, e); n != 1 {
 		t.Fatalf("%d peerings to Dragonfly's VNet, want 1", n)
+	}
+}
+
+// graphAddPassword adds a client secret named name to an application
+// through Microsoft Graph, as an interrupted run leaves one.
+func graphAddPassword(t *testing.T, sb *sandbox.Sandbox, appObjectID, name string) {
+	t.Helper()
+	ctx := context.Background()
+	base := sb.Azure.GraphURL(sb.AzureServer.URL)
+	tok, err := sandboxCred(t, sb).GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{strings.TrimSuffix(base, "/v1.0") + "/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/applications/"+appObjectID+"/addPassword",
+		strings.NewReader(`{"passwordCredential":{"displayName":"`+name+`"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := sb.AzureServer.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("addPassword: %s\n%s", resp.Status, body)
+	}
+}
+
+// deleteAssignment removes a role assignment through ARM.
+func deleteAssignment(t *testing.T, sb *sandbox.Sandbox, id string) {
+	t.Helper()
+	client, err := armauthorization.NewRoleAssignmentsClient(sandbox.AzureSubscriptionID, sandboxCred(t, sb), &arm.ClientOptions{ClientOptions: sandboxClientOptions(sb)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DeleteByID(context.Background(), id, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatusBreakages (issue 9): one thing broken at a time through
+// Azure's own APIs → status exit 5 with a failed check naming the broken
+// resource, no write; connect → status 0 again, nothing duplicated.
+func TestStatusBreakages(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(t *testing.T, e *cmdtest.Env)
+		check  string // id prefix of the failed check
+		names  string // what its message or resource names
+	}{
+		{"Dragonfly's role assignment removed", func(t *testing.T, e *cmdtest.Env) {
+			st := azSnapshot(t, e)
+			dfSP := st.spOf(sandbox.AzureTenantID, e.SB.Azure.DragonflyAppID())
+			for _, a := range st.RoleAssignments {
+				if a.PrincipalID == dfSP && a.Scope == sandbox.DemoAzureVNetID {
+					deleteAssignment(t, e.SB, a.Scope+"/providers/Microsoft.Authorization/roleAssignments/"+a.Name)
+				}
+			}
+		}, "role_assignment", "dfcloud-peering-role for Dragonfly Cloud"},
+		{"the application's Network Contributor removed", func(t *testing.T, e *cmdtest.Env) {
+			st := azSnapshot(t, e)
+			conns := e.SB.DF.Connections()
+			var appID string
+			for _, a := range st.Applications {
+				if a.ObjectID == conns[0].Config.Peer.Azure.AppObjectID || a.AppID == conns[0].Config.Peer.Azure.AppObjectID {
+					appID = a.AppID
+				}
+			}
+			sp := st.spOf(sandbox.AzureTenantID, appID)
+			for _, a := range st.RoleAssignments {
+				if a.PrincipalID == sp && a.Scope == sandbox.DemoAzureVNetID {
+					deleteAssignment(t, e.SB, a.Scope+"/providers/Microsoft.Authorization/roleAssignments/"+a.Name)
+				}
+			}
+		}, "role_assignment", "Network Contributor"},
+		{"a temporary client secret left behind", func(t *testing.T, e *cmdtest.Env) {
+			st := azSnapshot(t, e)
+			conns := e.SB.DF.Connections()
+			for _, a := range st.Applications {
+				if a.ObjectID == conns[0].Config.Peer.Azure.AppObjectID || a.AppID == conns[0].Config.Peer.Azure.AppObjectID {
+					graphAddPassword(t, e.SB, a.ObjectID, "dfpeer-temporary")
+				}
+			}
+		}, "client_secret", "left by an interrupted run"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := cmdtest.NewSandbox(t, sandbox.Options{})
+			if code := e.Run(args()...); code != 0 {
+				t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+			}
+			healthy := azSnapshot(t, e)
+			tc.break_(t, e)
+			writes := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP()))
+			code, h := health(t, e)
+			f := failed(h)
+			if code != 5 || len(f) != 1 || !strings.HasPrefix(f[0], tc.check) || !strings.Contains(f[0], tc.names) {
+				t.Fatalf("exit %d, want 5 with one failed %s check naming %q: %q", code, tc.check, tc.names, f)
+			}
+			if got := len(cmdtest.MutatingCalls(e.SB.Azure.HTTP(), e.SB.DF.HTTP())); got != writes {
+				t.Fatalf("status made %d mutating calls", got-writes)
+			}
+			if code := e.Run(args()...); code != 0 {
+				t.Fatalf("repair: exit %d\n%s", code, e.ErrOut)
+			}
+			if code, h := health(t, e); code != 0 || !h.Healthy {
+				t.Fatalf("after repair: exit %d %q", code, failed(h))
+			}
+			repaired := azSnapshot(t, e)
+			if len(repaired.RoleAssignments) != len(healthy.RoleAssignments) || len(repaired.Applications) != len(healthy.Applications) ||
+				len(repaired.ServicePrincipals) != len(healthy.ServicePrincipals) || peeringsOf(t, e) != 1 {
+				t.Errorf("repair duplicated something: %d/%d role assignments, %d/%d applications, %d/%d service principals, %d peerings",
+					len(repaired.RoleAssignments), len(healthy.RoleAssignments), len(repaired.Applications), len(healthy.Applications),
+					len(repaired.ServicePrincipals), len(healthy.ServicePrincipals), peeringsOf(t, e))
+			}
+		})
+	}
+}
+
+// deletePeering removes app-vnet's peering through ARM.
+func deletePeering(t *testing.T, sb *sandbox.Sandbox, name string) {
+	t.Helper()
+	client, err := armnetwork.NewVirtualNetworkPeeringsClient(sandbox.AzureSubscriptionID, sandboxCred(t, sb), &arm.ClientOptions{ClientOptions: sandboxClientOptions(sb)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poller, err := client.BeginDelete(context.Background(), sandbox.DemoAzureRG, sandbox.DemoAzureVNet, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poller.PollUntilDone(context.Background(), &runtime.PollUntilDoneOptions{Frequency: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatusClassifiesWhatConnectRefuses (brief item 1): what connect
+// refuses (exit 2) is, for status, a failed check (exit 5) and, for
+// disconnect, no obstacle: a deny rule with no free priority ahead of it,
+// and the peering's name taken by a peering to another VNet (kept).
+func TestStatusClassifiesWhatConnectRefuses(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	nsg := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/networkSecurityGroups/" + sandbox.DemoAzureWebNSG
+	if err := e.SB.Azure.AddSecurityRule(nsg, "deny-all-peers", azuresim.SecurityRuleSpec{Priority: 100, Direction: "Inbound", Access: "Deny", Protocol: "*",
+		SourceAddressPrefix: "VirtualNetwork", SourcePortRange: "*", DestinationAddressPrefix: "*", DestinationPortRange: "*"}); err != nil {
+		t.Fatal(err)
+	}
+	name := sandbox.DemoAzureVNet + "-dfcloud-peering"
+	deletePeering(t, e.SB, name)
+	hub := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+	if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}}); err != nil {
+		t.Fatal(err)
+	}
+	addPeering(t, e.SB, name, hub, false)
+
+	code, h := health(t, e)
+	f := strings.Join(failed(h), "\n")
+	if code != 5 || !strings.Contains(f, sandbox.DemoAzureWebNSG) || !strings.Contains(f, "deny-all-peers") || !strings.Contains(f, "the name is taken by a peering to "+hub) {
+		t.Fatalf("status: exit %d, want 5 with failed checks naming web-nsg's rule and the namesake peering:\n%s\n%s", code, f, e.ErrOut)
+	}
+	if code := e.Run(args()...); code != 2 {
+		t.Fatalf("connect: exit %d, want 2 (refused)\n%s", code, e.ErrOut)
+	}
+	e.Out.Reset()
+	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	if p, ok := e.SB.Azure.Peering(sandbox.DemoAzureVNetID, name); !ok || p.RemoteVNetID != hub {
+		t.Errorf("disconnect touched the peering to hub-vnet: %+v %v", p, ok)
 	}
 }

@@ -77,10 +77,11 @@ func (p *Provider) observePeering(cl *resolved) (peeringChanges, error) {
 			return out, problem.Refuse("vnet", vnet.Name, fix,
 				"already has a peering named %s, to %s rather than Dragonfly Cloud's VNet %s", namesake.Name, namesake.RemoteID, cl.dfVNetID)
 		}
-		// Not dfpeer's: disconnect keeps it, status warns, and the
-		// peering to Dragonfly's VNet is missing.
-		out.Create.Found = peering.NotOurs
-		out.Create.Reason = fmt.Sprintf("peering %s of %s goes to %s rather than Dragonfly Cloud's VNet %s; %s", namesake.Name, vnet.Name, namesake.RemoteID, cl.dfVNetID, fix)
+		// The peering to Dragonfly's VNet is missing (status fails,
+		// disconnect has nothing to remove), and the one holding its
+		// name is not dfpeer's: it is never touched.
+		out.Create.Detail = fmt.Sprintf("%s from %s to Dragonfly Cloud's VNet %s; the name is taken by a peering to %s: %s",
+			cl.peeringName, vnet.Name, cl.dfVNetID, namesake.RemoteID, fix)
 		out.WaitConnected.Found = peering.Absent
 		return out, nil
 	}
