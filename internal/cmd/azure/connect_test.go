@@ -500,9 +500,10 @@ func TestPermissions(t *testing.T) {
 	if err := json.Unmarshal(e.Out.Bytes(), &doc); err != nil || len(doc.Graph.ApplicationPermissions) == 0 {
 		t.Fatalf("%v: %s", err, e.Out)
 	}
-	// Every ARM operation a connect makes as the signed-in identity maps
-	// to an action in the list, and every action listed is used (a
-	// disconnected peering's removal only on a reconnect).
+	// Every ARM operation connect, status and disconnect make as the
+	// signed-in identity maps to an action in the list, and every action
+	// listed is used (a disconnected peering's removal only on a
+	// reconnect; route tables only by status, on a VNet that has one).
 	actionOf := map[string]string{
 		"Subscriptions_Get":                     "Microsoft.Resources/subscriptions/read",
 		"VirtualNetworks_Get":                   "Microsoft.Network/virtualNetworks/read",
@@ -517,6 +518,10 @@ func TestPermissions(t *testing.T) {
 		"RoleDefinitions_CreateOrUpdate":        "Microsoft.Authorization/roleDefinitions/write",
 		"RoleAssignments_ListForScope":          "Microsoft.Authorization/roleAssignments/read",
 		"RoleAssignments_Create":                "Microsoft.Authorization/roleAssignments/write",
+		"RoleAssignments_Delete":                "Microsoft.Authorization/roleAssignments/delete",
+		"RoleDefinitions_Delete":                "Microsoft.Authorization/roleDefinitions/delete",
+		"SecurityRules_Delete":                  "Microsoft.Network/networkSecurityGroups/securityRules/delete",
+		"RouteTables_Get":                       "Microsoft.Network/routeTables/read",
 		"Permissions_ListForScope":              "",
 		"AsyncOperation_Get":                    "",
 		"OperationResult_Get":                   "",
@@ -527,15 +532,29 @@ func TestPermissions(t *testing.T) {
 		listed[a] = true
 	}
 	e2 := cmdtest.NewSandbox(t, sandbox.Options{})
-	if code := e2.Run(args("-o", "json")...); code != 0 {
+	// perm-vnet: a subnet behind app-nsg (whose deny rule makes connect
+	// add a rule) and a route table (which status reads).
+	if _, err := e2.SB.Azure.AddRouteTable(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, "perm-routes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "perm-vnet", AddressPrefixes: []string{"10.80.0.0/16"},
+		Subnets: []azuresim.SubnetSpec{{Name: "app", AddressPrefix: "10.80.1.0/24", NSG: sandbox.DemoAzureAppNSG, RouteTable: "perm-routes"}}}); err != nil {
+		t.Fatal(err)
+	}
+	perm := func(verb string, extra ...string) []string {
+		return append([]string{"azure", verb, "--network", "demo-azure", "--vnet", "perm-vnet"}, extra...)
+	}
+	if code := e2.Run(perm("connect", "--yes", "--no-input", "-o", "json")...); code != 0 {
 		t.Fatalf("connect: %s", e2.ErrOut)
 	}
 	first := decode(t, e2.Out.Bytes())
 	if code := e2.Run("connections", "delete", first.ConnectionID, "--yes", "--wait"); code != 0 {
 		t.Fatalf("delete: %s", e2.ErrOut)
 	}
-	if code := e2.Run(args()...); code != 0 {
-		t.Fatalf("reconnect: %s", e2.ErrOut)
+	for _, argv := range [][]string{perm("connect", "--yes", "--no-input"), perm("status"), perm("disconnect", "--yes", "--no-input")} {
+		if code := e2.Run(argv...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", argv, code, e2.ErrOut)
+		}
 	}
 	used := map[string]bool{}
 	for _, c := range e2.SB.Azure.HTTP().Calls() {
@@ -544,7 +563,7 @@ func TestPermissions(t *testing.T) {
 		}
 		action, known := actionOf[c.Op]
 		if !known {
-			t.Errorf("connect called %s, which the test does not map to an action", c.Op)
+			t.Errorf("dfpeer called %s, which the test does not map to an action", c.Op)
 			continue
 		}
 		if action == "" {
@@ -552,12 +571,12 @@ func TestPermissions(t *testing.T) {
 		}
 		used[action] = true
 		if !listed[action] {
-			t.Errorf("connect needed %s (%s), which 'azure permissions' does not list", action, c.Op)
+			t.Errorf("dfpeer needed %s (%s), which 'azure permissions' does not list", action, c.Op)
 		}
 	}
 	for a := range listed {
 		if !used[a] {
-			t.Errorf("'azure permissions' lists %s, which connect never needed", a)
+			t.Errorf("'azure permissions' lists %s, which connect, status and disconnect never needed", a)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package azure_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -298,5 +299,91 @@ func TestStatusClassifiesWhatConnectRefuses(t *testing.T) {
 	}
 	if p, ok := e.SB.Azure.Peering(sandbox.DemoAzureVNetID, name); !ok || p.RemoteVNetID != hub {
 		t.Errorf("disconnect touched the peering to hub-vnet: %+v %v", p, ok)
+	}
+}
+
+// putRoute writes a route of a route table through ARM.
+func putRoute(t *testing.T, sb *sandbox.Sandbox, table, name, prefix string, hop armnetwork.RouteNextHopType, ip string) {
+	t.Helper()
+	client, err := armnetwork.NewRoutesClient(sandbox.AzureSubscriptionID, sandboxCred(t, sb), &arm.ClientOptions{ClientOptions: sandboxClientOptions(sb)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := armnetwork.Route{Properties: &armnetwork.RoutePropertiesFormat{AddressPrefix: &prefix, NextHopType: &hop}}
+	if ip != "" {
+		r.Properties.NextHopIPAddress = &ip
+	}
+	poller, err := client.BeginCreateOrUpdate(context.Background(), sandbox.DemoAzureRG, table, name, r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poller.PollUntilDone(context.Background(), &runtime.PollUntilDoneOptions{Frequency: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatusRouteTable (issue 9): a route table on the VNet's subnets that
+// sends the Dragonfly CIDR (or part of it) to None or a virtual appliance
+// fails status, naming the table and the route, with the command that
+// deletes it; a default route to a firewall does not matter.
+func TestStatusRouteTable(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	rt, err := e.SB.Azure.AddRouteTable(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, "app-routes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SB.Azure.AddRoute(rt, "default-to-firewall", azuresim.RouteSpec{AddressPrefix: "0.0.0.0/0", NextHopType: "VirtualAppliance", NextHopIPAddress: "10.70.0.4"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "rt-vnet", AddressPrefixes: []string{"10.70.0.0/16"},
+		Subnets: []azuresim.SubnetSpec{{Name: "app", AddressPrefix: "10.70.1.0/24", RouteTable: "app-routes"}}}); err != nil {
+		t.Fatal(err)
+	}
+	find := []string{"--network", "demo-azure", "--vnet", "rt-vnet"}
+	if code := e.Run(append(append([]string{"azure", "connect"}, find...), "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	status := func() (int, peering.Health) {
+		e.Out.Reset()
+		code := e.Run(append(append([]string{"azure", "status"}, find...), "-o", "json")...)
+		var h peering.Health
+		if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil {
+			t.Fatalf("status: %v (exit %d)\n%s", err, code, e.ErrOut)
+		}
+		return code, h
+	}
+	if code, h := status(); code != 0 || check(t, h, "route_table:app-routes").Status != peering.OK {
+		t.Fatalf("healthy: exit %d %q %+v", code, failed(h), h.Checks)
+	}
+	for _, tc := range []struct {
+		route, prefix string
+		hop           armnetwork.RouteNextHopType
+		ip            string
+	}{
+		{"drop-dragonfly", demoCIDR, armnetwork.RouteNextHopTypeNone, ""},
+		{"inspect-part", "192.168.4.0/24", armnetwork.RouteNextHopTypeVirtualAppliance, "10.70.0.4"},
+	} {
+		putRoute(t, e.SB, "app-routes", tc.route, tc.prefix, tc.hop, tc.ip)
+		code, h := status()
+		c := check(t, h, "route_table:app-routes")
+		if code != 5 || c.Status != peering.Fail || !strings.Contains(c.Message, "route "+tc.route+" sends "+tc.prefix) ||
+			!strings.Contains(c.Fix, "az network route-table route delete -g "+sandbox.DemoAzureRG+" --route-table-name app-routes -n "+tc.route) ||
+			strings.Contains(c.Message, "default-to-firewall") {
+			t.Fatalf("route %s: exit %d, check %+v", tc.route, code, c)
+		}
+		client, err := armnetwork.NewRoutesClient(sandbox.AzureSubscriptionID, sandboxCred(t, e.SB), &arm.ClientOptions{ClientOptions: sandboxClientOptions(e.SB)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		poller, err := client.BeginDelete(context.Background(), sandbox.DemoAzureRG, "app-routes", tc.route, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := poller.PollUntilDone(context.Background(), &runtime.PollUntilDoneOptions{Frequency: 10 * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+		if code, h := status(); code != 0 {
+			t.Fatalf("after deleting %s: exit %d %q", tc.route, code, failed(h))
+		}
 	}
 }

@@ -203,6 +203,13 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
+	if !cl.connecting() {
+		routes, err := p.observeRoutes(ctx, cl, net.CIDRBlock)
+		if err != nil {
+			return nil, err
+		}
+		vnetChecks = append(vnetChecks, routes...)
+	}
 	// Status only reads, and disconnect needs other rights (listed by
 	// 'dfpeer azure permissions'): the write check is connect's.
 	if cl.connecting() {

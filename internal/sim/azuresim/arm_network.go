@@ -100,6 +100,9 @@ func subnetJSON(v *vnet, sn *subnet) map[string]any {
 	if sn.nsgID != "" {
 		props["networkSecurityGroup"] = map[string]any{"id": sn.nsgID}
 	}
+	if sn.routeTableID != "" {
+		props["routeTable"] = map[string]any{"id": sn.routeTableID}
+	}
 	if gw := v.gatewayID(); gw != "" && eq(sn.name, GatewaySubnet) {
 		// Azure lists the gateway's IP configuration on its subnet.
 		props["ipConfigurations"] = []any{map[string]any{"id": gw + "/ipConfigurations/default"}}

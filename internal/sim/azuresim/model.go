@@ -108,9 +108,10 @@ func (v *vnet) gatewayID() string {
 }
 
 type subnet struct {
-	name   string
-	prefix string
-	nsgID  string // network security group resource ID, or ""
+	name         string
+	prefix       string
+	nsgID        string // network security group resource ID, or ""
+	routeTableID string // route table resource ID, or ""
 }
 
 // peering is one side of a virtual network peering.

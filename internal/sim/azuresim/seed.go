@@ -100,6 +100,9 @@ type SubnetSpec struct {
 	Name          string
 	AddressPrefix string
 	NSG           string
+	// RouteTable names a route table in the same resource group (seed it
+	// first with AddRouteTable).
+	RouteTable string
 }
 
 // AddVNet adds a virtual network and returns its resource ID.
@@ -137,6 +140,13 @@ func (s *Sim) AddVNet(subscriptionID, rg string, v VNetSpec) (string, error) {
 				return "", fmt.Errorf("network security group %s does not exist in %s", sn.NSG, g.name)
 			}
 			sub.nsgID = ng.id()
+		}
+		if sn.RouteTable != "" {
+			rt := s.routeTables[lower(routeTableID(g.subID, g.name, sn.RouteTable))]
+			if rt == nil {
+				return "", fmt.Errorf("route table %s does not exist in %s", sn.RouteTable, g.name)
+			}
+			sub.routeTableID = rt.id()
 		}
 		n.subnets = append(n.subnets, sub)
 	}
