@@ -387,3 +387,33 @@ func TestStatusRouteTable(t *testing.T) {
 		}
 	}
 }
+
+// TestRecreate (issue 9): a failed connection cannot be repaired in
+// place: status fails naming it, connect without --recreate refuses
+// (exit 2), connect --recreate replaces it — our peering, which the old
+// connection's deletion leaves Disconnected, removed and created again —
+// and status is healthy with one peering.
+func TestRecreate(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	old := e.SB.DF.Connections()[0].ConnectionID
+	e.SB.DF.SetConnectionStatus(old, "failed", "peering failed")
+	if code, h := health(t, e); code != 5 || check(t, h, "connection").Status != peering.Fail {
+		t.Fatalf("failed connection: exit %d %q", code, failed(h))
+	}
+	if code := e.Run(args()...); code != 2 || !strings.Contains(e.ErrOut.String(), "--recreate") {
+		t.Fatalf("connect without --recreate: exit %d\n%s", code, e.ErrOut)
+	}
+	if code := e.Run(args("--recreate")...); code != 0 {
+		t.Fatalf("connect --recreate: exit %d\n%s", code, e.ErrOut)
+	}
+	code, h := health(t, e)
+	if code != 0 || !h.Healthy || h.ConnectionID == old {
+		t.Fatalf("after --recreate: exit %d, connection %s (old %s) %q", code, h.ConnectionID, old, failed(h))
+	}
+	if n := peeringsOf(t, e); n != 1 {
+		t.Fatalf("%d peerings to Dragonfly's VNet, want 1", n)
+	}
+}

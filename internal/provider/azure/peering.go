@@ -34,6 +34,15 @@ type peeringChanges struct {
 	Sync *peering.Change
 }
 
+// peeringWant marks the removal of a peering that belongs to the
+// connection connect --recreate replaces: removed whatever its state.
+type peeringWant struct{ Replacing bool }
+
+func replacing(c peering.Change) bool {
+	w, ok := c.Want.(peeringWant)
+	return ok && w.Replacing
+}
+
 // KindPeeringSync is the check that the peering knows both VNets'
 // address spaces (peeringSyncLevel FullyInSync).
 const KindPeeringSync peering.Kind = "peering_sync"
@@ -87,6 +96,16 @@ func (p *Provider) observePeering(cl *resolved) (peeringChanges, error) {
 	}
 	switch {
 	case ours == nil:
+	case cl.replacing && cl.connecting():
+		// connect --recreate: deleting the old connection takes
+		// Dragonfly's side away, leaving ours Disconnected, which Azure
+		// refuses to let the new connection peer with
+		// (RemotePeeringIsDisconnected): ours is removed before the new
+		// connection and created again after it.
+		out.Stale = &peering.Change{Action: peering.Remove, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Different,
+			Reason: "it peers with the connection being replaced", Phase: peering.BeforeConnection, Want: peeringWant{Replacing: true},
+			Title:  "Remove the peering " + cl.peeringName + " of the replaced connection",
+			Detail: fmt.Sprintf("%s: it peers with the connection being replaced and would stop Dragonfly from peering again", ours.Name)}
 	case ours.State == "Disconnected" || ours.ProvisioningState == "Failed":
 		out.Stale = &peering.Change{Action: peering.Remove, Kind: peering.KindPeering, Target: vnet.ID, ID: id, Found: peering.Different,
 			Reason: "Dragonfly Cloud's side is gone", Phase: peering.BeforeConnection, Title: "Remove the disconnected peering " + cl.peeringName,
@@ -294,7 +313,7 @@ func (p *Provider) removePeering(ctx context.Context, s *peering.State, cl *reso
 		return "already gone", nil
 	case !strings.EqualFold(cur.RemoteID, cl.dfVNetID):
 		return "kept: it peers with " + cur.RemoteID + ", not Dragonfly Cloud's VNet", nil
-	case c.Phase == peering.BeforeConnection && cur.ProvisioningState != "Deleting" && cur.State != "Disconnected" && cur.ProvisioningState != "Failed":
+	case c.Phase == peering.BeforeConnection && !replacing(c) && cur.ProvisioningState != "Deleting" && cur.State != "Disconnected" && cur.ProvisioningState != "Failed":
 		// Connect removes only a stale peering: this one came back.
 		return "it is " + cur.State + " again: kept", nil
 	}

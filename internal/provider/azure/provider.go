@@ -73,6 +73,9 @@ type resolved struct {
 	gateways bool
 	// connection is the existing connection's ID, for fixes that name it.
 	connection string
+	// replacing: connect --recreate deletes a failed connection first
+	// (Target.Replaces).
+	replacing bool
 }
 
 // connecting says the observation is for connect, which refuses what
@@ -164,6 +167,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if t.Existing != nil {
 		cl.connection = t.Existing.ConnectionID
 	}
+	cl.replacing = t.Replaces != nil
 	if !cl.connecting() && t.Existing != nil && t.Existing.Config.Peer.Azure != nil {
 		cl.gateways = t.Existing.Config.Peer.Azure.UseRemoteGateways
 	}
