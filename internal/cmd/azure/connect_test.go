@@ -278,6 +278,16 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			e.SB.Azure.AddSubscription("77777777-7777-4777-8777-777777777777", "88888888-8888-4888-8888-888888888888", "elsewhere")
 			return args("--subscription", "88888888-8888-4888-8888-888888888888")
 		}, "--subscription 88888888-8888-4888-8888-888888888888: belongs to another tenant"},
+		// Issue 13 item 1: Azure refuses a peering with a network that
+		// overlaps one the VNet is already peered with.
+		{"already peered with a network overlapping the CIDR", func(e *cmdtest.Env) []string {
+			other := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/shared-vnet"
+			if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "shared-vnet", AddressPrefixes: []string{"192.168.128.0/20"}}); err != nil {
+				t.Fatal(err)
+			}
+			addPeering(t, e.SB, "to-shared", other, false)
+			return args()
+		}, "--vnet app-vnet: is already peered through to-shared with " + "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/shared-vnet, whose address prefix 192.168.128.0/20 overlaps"},
 		{"peering name taken", func(e *cmdtest.Env) []string {
 			addHub(e)
 			addPeering(t, e.SB, "app-vnet-dfcloud-peering", hub, false)

@@ -417,3 +417,77 @@ func TestRecreate(t *testing.T) {
 		t.Fatalf("%d peerings to Dragonfly's VNet, want 1", n)
 	}
 }
+
+// TestDisconnectLeavesLookalikes (issue 10): what looks related but is
+// not dfpeer's — a peering of app-vnet to another VNet, an allow rule for
+// the port in web-nsg, another principal's Network Contributor on the
+// VNet, an application named like dfpeer's, another custom role — is
+// left exactly as it was by disconnect.
+func TestDisconnectLeavesLookalikes(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	hub := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/hub-vnet"
+	if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}}); err != nil {
+		t.Fatal(err)
+	}
+	addPeering(t, e.SB, "to-hub", hub, false)
+	nsg := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/networkSecurityGroups/" + sandbox.DemoAzureWebNSG
+	if err := e.SB.Azure.AddSecurityRule(nsg, "dfpeer-ops", azuresim.SecurityRuleSpec{Priority: 150, Direction: "Inbound", Access: "Allow", Protocol: "Tcp",
+		SourceAddressPrefix: "10.0.0.0/8", SourcePortRange: "*", DestinationAddressPrefix: "*", DestinationPortRange: "6379", Description: "ops: redis from the office"}); err != nil {
+		t.Fatal(err)
+	}
+	_, otherApp := e.SB.Azure.AddApplication(sandbox.AzureTenantID, azuresim.AppSpec{DisplayName: "dfpeer-app-vnet-old", MultiTenant: true})
+	otherSP, err := e.SB.Azure.AddServicePrincipal(sandbox.AzureTenantID, otherApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SB.Azure.AssignRole(sandbox.DemoAzureVNetID, otherSP, "Network Contributor"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SB.Azure.AddCustomRole(sandbox.AzureSubscriptionID, "dfcloud-peering-role-ops", "Microsoft.Network/virtualNetworks/read"); err != nil {
+		t.Fatal(err)
+	}
+	before := azSnapshot(t, e)
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	if code := e.Run(verb("disconnect", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("disconnect: exit %d\n%s", code, e.ErrOut)
+	}
+	after := azSnapshot(t, e)
+	if p, ok := e.SB.Azure.Peering(sandbox.DemoAzureVNetID, "to-hub"); !ok || p.RemoteVNetID != hub {
+		t.Errorf("peering to-hub: %+v %v", p, ok)
+	}
+	rules := func(s azState) []string {
+		var out []string
+		for _, n := range s.NetworkSecurityGroups {
+			for _, r := range n.SecurityRules {
+				out = append(out, n.ID+"/"+r.Name+" "+r.Properties.Description)
+			}
+		}
+		return out
+	}
+	if b, a := strings.Join(rules(before), "\n"), strings.Join(rules(after), "\n"); a != b {
+		t.Errorf("security rules changed:\n--- before\n%s\n--- after\n%s", b, a)
+	}
+	count := func(s azState) (apps, assignments, roles int) {
+		for _, a := range s.Applications {
+			if a.AppID == otherApp {
+				apps++
+			}
+		}
+		for _, a := range s.RoleAssignments {
+			if a.PrincipalID == otherSP {
+				assignments++
+			}
+		}
+		for _, r := range s.CustomRoleDefinitions {
+			if r.RoleName == "dfcloud-peering-role-ops" {
+				roles++
+			}
+		}
+		return
+	}
+	if a, r, c := count(after); a != 1 || r != 1 || c != 1 {
+		t.Errorf("after disconnect: %d lookalike applications, %d of its role assignments, %d lookalike custom roles; want 1, 1, 1", a, r, c)
+	}
+}

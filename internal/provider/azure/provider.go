@@ -322,6 +322,33 @@ func (p *Provider) observeVNet(ctx context.Context, cl *resolved, net *dfcloud.N
 		space.Detail = fmt.Sprintf("address prefix %s of %s overlaps the Dragonfly network %s CIDR %s", block, vnet.Name, net.Name, net.CIDRBlock)
 		space.Reason = fmt.Sprintf("remove %s from the address space of %s (az network vnet update -g %s -n %s --address-prefixes …)", block, vnet.Name, vnet.ResourceGroup, vnet.Name)
 	}
+	// Azure refuses to peer a VNet with one that overlaps a VNet it is
+	// already peered with (VnetAddressSpaceOverlapsWithAlreadyPeeredVnet):
+	// Dragonfly's side would fail after everything was made.
+	for _, pe := range vnet.Peerings {
+		if strings.EqualFold(pe.RemoteID, cl.dfVNetID) {
+			continue
+		}
+		block, err := peering.FirstOverlap(net.CIDRBlock, pe.RemotePrefixes)
+		if err != nil {
+			return nil, err
+		}
+		if block == "" {
+			continue
+		}
+		fix := fmt.Sprintf("Azure does not peer a VNet with two overlapping networks (pick another VNet, remove peering %s, or create the Dragonfly network with a CIDR outside %s)",
+			pe.Name, strings.Join(pe.RemotePrefixes, ", "))
+		if cl.connecting() {
+			return nil, problem.Refuse("vnet", vnet.Name, fix,
+				"is already peered through %s with %s, whose address prefix %s overlaps the Dragonfly network %s CIDR %s", pe.Name, pe.RemoteID, block, net.Name, net.CIDRBlock)
+		}
+		if space.Found == peering.AsWanted {
+			space.Found = peering.Different
+			space.Detail = fmt.Sprintf("%s is also peered through %s with %s, whose address prefix %s overlaps the Dragonfly network %s CIDR %s",
+				vnet.Name, pe.Name, pe.RemoteID, block, net.Name, net.CIDRBlock)
+			space.Reason = fix
+		}
+	}
 	checks := []peering.Change{space}
 	if !cl.gateways {
 		return checks, nil
