@@ -68,6 +68,7 @@ type azState struct {
 			Properties              struct {
 				Description, Protocol, SourceAddressPrefix, DestinationPortRange, Access, Direction string
 				Priority                                                                            int
+				DestinationPortRanges                                                               []string
 			}
 		} `json:"securityRules"`
 	} `json:"networkSecurityGroups"`

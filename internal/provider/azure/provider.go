@@ -30,7 +30,10 @@ type Inputs struct {
 	AppNameGiven      bool // --app-name was given (not derived)
 	UseRemoteGateways bool
 	Port              int
-	ConnectionName    string
+	// Ports are the datastore ports to open (a repeatable --port, once
+	// the command takes it); empty means Port alone.
+	Ports          []int
+	ConnectionName string
 	// Timeout bounds dfpeer's own waits (the peering to connect).
 	Timeout time.Duration
 	// NoWait skips waiting for the peering to be Connected.
