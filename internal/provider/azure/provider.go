@@ -210,7 +210,9 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	if !cl.connecting() {
+	// Route tables are only checked: status reads them, disconnect has
+	// nothing there to remove.
+	if cl.purpose == peering.ForStatus {
 		routes, err := p.observeRoutes(ctx, cl, net.CIDRBlock)
 		if err != nil {
 			return nil, err
