@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	awsprov "github.com/dragonflydb/dfpeer/internal/provider/aws"
 )
@@ -18,7 +17,7 @@ func NewCmdAWS(f *cmdutil.Factory) *cobra.Command {
 		Use:   "aws <command>",
 		Short: "Peer a Dragonfly Cloud network with an AWS VPC",
 	}
-	cmd.AddCommand(NewCmdConnect(f, nil), newCmd(f, connectcmd.VerbStatus, nil), newCmd(f, connectcmd.VerbDisconnect, nil), newCmdPermissions(f))
+	cmd.AddCommand(NewCmdConnect(f, nil), NewCmdStatus(f, nil), NewCmdDisconnect(f, nil), newCmdPermissions(f))
 	return cmd
 }
 

@@ -1,9 +1,12 @@
 package aws
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 )
 
 var help = connectcmd.CloudHelp{
@@ -22,3 +25,13 @@ var help = connectcmd.CloudHelp{
 }
 
 func verbText(cmd *cobra.Command, verb connectcmd.Verb) { connectcmd.SetVerbHelp(cmd, verb, help) }
+
+// NewCmdStatus and NewCmdDisconnect return the verbs, as NewCmdConnect
+// does connect (runF replaces the run in tests).
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbStatus, runF)
+}
+
+func NewCmdDisconnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbDisconnect, runF)
+}

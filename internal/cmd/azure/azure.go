@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	azprov "github.com/dragonflydb/dfpeer/internal/provider/azure"
 )
@@ -20,7 +19,7 @@ func NewCmdAzure(f *cmdutil.Factory) *cobra.Command {
 		Use:   "azure <command>",
 		Short: "Peer a Dragonfly Cloud network with an Azure VNet",
 	}
-	cmd.AddCommand(NewCmdConnect(f, nil), newCmd(f, connectcmd.VerbStatus, nil), newCmd(f, connectcmd.VerbDisconnect, nil), newCmdPermissions(f))
+	cmd.AddCommand(NewCmdConnect(f, nil), NewCmdStatus(f, nil), NewCmdDisconnect(f, nil), newCmdPermissions(f))
 	return cmd
 }
 

@@ -35,3 +35,32 @@ func BenchmarkAzureConnectFlow(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAzureStatus measures `azure status -o json` on a healthy
+// connection against the simulators (after one connect), and counts its
+// API calls per service: the figures issue 9's closing note asks for.
+func BenchmarkAzureStatus(b *testing.B) {
+	e := cmdtest.NewSandbox(b, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		b.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	argv := append(append([]string{"azure", "status"}, find...), "-o", "json")
+	calls := map[string]int{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.SB.Azure.HTTP().ResetLog()
+		e.SB.DF.HTTP().ResetLog()
+		e.Out.Reset()
+		if code := e.Run(argv...); code != 0 {
+			b.Fatalf("status: exit %d\n%s", code, e.ErrOut)
+		}
+		for _, c := range e.SB.Azure.HTTP().Calls() {
+			calls[azureService(c.Path)]++
+		}
+		calls["dragonfly"] += len(e.SB.DF.HTTP().Calls())
+	}
+	b.StopTimer()
+	for svc, n := range calls {
+		b.ReportMetric(float64(n)/float64(b.N), svc+"-calls/op")
+	}
+}

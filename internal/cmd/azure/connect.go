@@ -46,6 +46,9 @@ type Azure interface {
 	Subscriptions(ctx context.Context) ([]azprov.Subscription, error)
 	VNets(ctx context.Context, subscription, rg string) ([]azprov.VNet, error)
 	GetVNet(ctx context.Context, subscription, rg, name string) (*azprov.VNet, error)
+	// SubscriptionTenant reads the subscription: one that does not
+	// exist, or is of another tenant, is refused naming --subscription.
+	SubscriptionTenant(ctx context.Context, subscription string) (string, error)
 	Provider(in azprov.Inputs) peering.Provider
 }
 
@@ -97,8 +100,9 @@ func newCmd(f *cmdutil.Factory, verb connectcmd.Verb, runF func(context.Context,
 to end — the console guide's six blocks of az commands, done for you:
 
   1. check everything first (network active and on Azure, VNet exists, no
-     address prefix overlaps the Dragonfly CIDR, remote gateways free, and
-     that you may register applications and assign roles) — nothing is
+     address prefix overlaps the Dragonfly CIDR, with --use-remote-gateways
+     the VNet has a gateway, and that you may register applications and
+     assign roles) — nothing is
      changed when a check fails (exit 2);
   2. show the plan and ask to confirm (--yes skips, --dry-run stops here);
   3. register (or adopt, by name) a multi-tenant application and its
@@ -157,7 +161,7 @@ sovereign cloud (as for the Azure CLI); AZURE_AUTHORITY_HOST is honoured.
 		return cmd
 	}
 	fl.StringVar(&opts.AppName, "app-name", "", "display name of the Azure AD application created for the peering (default: dfpeer-<vnet>)")
-	fl.BoolVar(&opts.UseRemoteGateways, "use-remote-gateways", false, "let the VNet use Dragonfly Cloud's VNet gateways over the peering")
+	fl.BoolVar(&opts.UseRemoteGateways, "use-remote-gateways", false, "let Dragonfly Cloud's VNet use your VNet's virtual network gateway over the peering (your VNet must have one; your peering then allows gateway transit)")
 	return cmd
 }
 
@@ -255,6 +259,13 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	if err := o.chooseSubscription(ctx, client, cfg.Sandbox != nil, sandboxSub, f.Prompter()); err != nil {
 		return err
 	}
+	// The subscription first: listing its VNets would fail with ARM's
+	// SubscriptionNotFound (exit 1) or a tenant error (exit 4) instead of
+	// a refusal naming --subscription.
+	tenant, err := client.SubscriptionTenant(ctx, o.Subscription)
+	if err != nil {
+		return err
+	}
 	vnet, err := o.chooseVNet(ctx, client, f.Prompter(), net.CIDRBlock)
 	if err != nil {
 		return err
@@ -271,9 +282,9 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	}
 
 	prov := client.Provider(azprov.Inputs{
-		SubscriptionID: o.Subscription, ResourceGroup: o.ResourceGroup, VNet: o.VNet, Region: o.Region,
+		SubscriptionID: o.Subscription, TenantID: tenant, ResourceGroup: o.ResourceGroup, VNet: o.VNet, Region: o.Region,
 		AppName: o.AppName, AppNameGiven: o.AppNameGiven, UseRemoteGateways: o.UseRemoteGateways,
-		Port: o.Port, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait, KeepIdentity: o.KeepIdentity,
+		Port: o.Port, Ports: []int{o.Port}, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait, KeepIdentity: o.KeepIdentity,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,

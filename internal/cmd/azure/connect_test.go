@@ -207,7 +207,8 @@ func TestConnectSummaryText(t *testing.T) {
 func TestConnectRefusalsChangeNothing(t *testing.T) {
 	hub := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/hub-vnet"
 	addHub := func(e *cmdtest.Env) {
-		if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}, HasGateway: true}); err != nil {
+		if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "hub-vnet", AddressPrefixes: []string{"10.50.0.0/16"}, HasGateway: true,
+			Subnets: []azuresim.SubnetSpec{{Name: azuresim.GatewaySubnet, AddressPrefix: "10.50.255.0/27"}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,11 +257,37 @@ func TestConnectRefusalsChangeNothing(t *testing.T) {
 			}
 			return args()
 		}, "does not allow Microsoft.Network/virtualNetworks/peer/action"},
-		{"remote gateways already used", func(e *cmdtest.Env) []string {
+		// Issue 12 item 5: Dragonfly's peering would use this VNet's
+		// gateway, and Azure refuses it (RemoteVnetHasNoGateways) only
+		// after the identity, the roles and the connection were made.
+		{"remote gateways without a gateway", func(e *cmdtest.Env) []string {
+			return args("--use-remote-gateways")
+		}, "--vnet app-vnet: has no virtual network gateway"},
+		{"remote gateways while the VNet uses another's", func(e *cmdtest.Env) []string {
 			addHub(e)
 			addPeering(t, e.SB, "to-hub", hub, true)
 			return args("--use-remote-gateways")
-		}, "peering to-hub of app-vnet already uses remote gateways"},
+		}, "--vnet app-vnet: has no virtual network gateway"},
+		// Issue 12 item 4: the subscription is refused before its VNets
+		// are listed (which answered SubscriptionNotFound, exit 1, or a
+		// tenant error, exit 4).
+		{"unknown subscription, VNet by name", func(e *cmdtest.Env) []string {
+			return args("--subscription", "99999999-9999-4999-8999-999999999999")
+		}, "--subscription 99999999-9999-4999-8999-999999999999: no such subscription"},
+		{"subscription of another tenant", func(e *cmdtest.Env) []string {
+			e.SB.Azure.AddSubscription("77777777-7777-4777-8777-777777777777", "88888888-8888-4888-8888-888888888888", "elsewhere")
+			return args("--subscription", "88888888-8888-4888-8888-888888888888")
+		}, "--subscription 88888888-8888-4888-8888-888888888888: belongs to another tenant"},
+		// Issue 13 item 1: Azure refuses a peering with a network that
+		// overlaps one the VNet is already peered with.
+		{"already peered with a network overlapping the CIDR", func(e *cmdtest.Env) []string {
+			other := "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/shared-vnet"
+			if _, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "shared-vnet", AddressPrefixes: []string{"192.168.128.0/20"}}); err != nil {
+				t.Fatal(err)
+			}
+			addPeering(t, e.SB, "to-shared", other, false)
+			return args()
+		}, "--vnet app-vnet: is already peered through to-shared with " + "/subscriptions/" + sandbox.AzureSubscriptionID + "/resourceGroups/" + sandbox.DemoAzureRG + "/providers/Microsoft.Network/virtualNetworks/shared-vnet, whose address prefix 192.168.128.0/20 overlaps"},
 		{"peering name taken", func(e *cmdtest.Env) []string {
 			addHub(e)
 			addPeering(t, e.SB, "app-vnet-dfcloud-peering", hub, false)
@@ -483,9 +510,10 @@ func TestPermissions(t *testing.T) {
 	if err := json.Unmarshal(e.Out.Bytes(), &doc); err != nil || len(doc.Graph.ApplicationPermissions) == 0 {
 		t.Fatalf("%v: %s", err, e.Out)
 	}
-	// Every ARM operation a connect makes as the signed-in identity maps
-	// to an action in the list, and every action listed is used (a
-	// disconnected peering's removal only on a reconnect).
+	// Every ARM operation connect, status and disconnect make as the
+	// signed-in identity maps to an action in the list, and every action
+	// listed is used (a disconnected peering's removal only on a
+	// reconnect; route tables only by status, on a VNet that has one).
 	actionOf := map[string]string{
 		"Subscriptions_Get":                     "Microsoft.Resources/subscriptions/read",
 		"VirtualNetworks_Get":                   "Microsoft.Network/virtualNetworks/read",
@@ -500,6 +528,10 @@ func TestPermissions(t *testing.T) {
 		"RoleDefinitions_CreateOrUpdate":        "Microsoft.Authorization/roleDefinitions/write",
 		"RoleAssignments_ListForScope":          "Microsoft.Authorization/roleAssignments/read",
 		"RoleAssignments_Create":                "Microsoft.Authorization/roleAssignments/write",
+		"RoleAssignments_Delete":                "Microsoft.Authorization/roleAssignments/delete",
+		"RoleDefinitions_Delete":                "Microsoft.Authorization/roleDefinitions/delete",
+		"SecurityRules_Delete":                  "Microsoft.Network/networkSecurityGroups/securityRules/delete",
+		"RouteTables_Get":                       "Microsoft.Network/routeTables/read",
 		"Permissions_ListForScope":              "",
 		"AsyncOperation_Get":                    "",
 		"OperationResult_Get":                   "",
@@ -510,15 +542,29 @@ func TestPermissions(t *testing.T) {
 		listed[a] = true
 	}
 	e2 := cmdtest.NewSandbox(t, sandbox.Options{})
-	if code := e2.Run(args("-o", "json")...); code != 0 {
+	// perm-vnet: a subnet behind app-nsg (whose deny rule makes connect
+	// add a rule) and a route table (which status reads).
+	if _, err := e2.SB.Azure.AddRouteTable(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, "perm-routes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e2.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "perm-vnet", AddressPrefixes: []string{"10.80.0.0/16"},
+		Subnets: []azuresim.SubnetSpec{{Name: "app", AddressPrefix: "10.80.1.0/24", NSG: sandbox.DemoAzureAppNSG, RouteTable: "perm-routes"}}}); err != nil {
+		t.Fatal(err)
+	}
+	perm := func(verb string, extra ...string) []string {
+		return append([]string{"azure", verb, "--network", "demo-azure", "--vnet", "perm-vnet"}, extra...)
+	}
+	if code := e2.Run(perm("connect", "--yes", "--no-input", "-o", "json")...); code != 0 {
 		t.Fatalf("connect: %s", e2.ErrOut)
 	}
 	first := decode(t, e2.Out.Bytes())
 	if code := e2.Run("connections", "delete", first.ConnectionID, "--yes", "--wait"); code != 0 {
 		t.Fatalf("delete: %s", e2.ErrOut)
 	}
-	if code := e2.Run(args()...); code != 0 {
-		t.Fatalf("reconnect: %s", e2.ErrOut)
+	for _, argv := range [][]string{perm("connect", "--yes", "--no-input"), perm("status"), perm("disconnect", "--yes", "--no-input")} {
+		if code := e2.Run(argv...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", argv, code, e2.ErrOut)
+		}
 	}
 	used := map[string]bool{}
 	for _, c := range e2.SB.Azure.HTTP().Calls() {
@@ -527,7 +573,7 @@ func TestPermissions(t *testing.T) {
 		}
 		action, known := actionOf[c.Op]
 		if !known {
-			t.Errorf("connect called %s, which the test does not map to an action", c.Op)
+			t.Errorf("dfpeer called %s, which the test does not map to an action", c.Op)
 			continue
 		}
 		if action == "" {
@@ -535,12 +581,12 @@ func TestPermissions(t *testing.T) {
 		}
 		used[action] = true
 		if !listed[action] {
-			t.Errorf("connect needed %s (%s), which 'azure permissions' does not list", action, c.Op)
+			t.Errorf("dfpeer needed %s (%s), which 'azure permissions' does not list", action, c.Op)
 		}
 	}
 	for a := range listed {
 		if !used[a] {
-			t.Errorf("'azure permissions' lists %s, which connect never needed", a)
+			t.Errorf("'azure permissions' lists %s, which connect, status and disconnect never needed", a)
 		}
 	}
 }

@@ -57,8 +57,8 @@ type azState struct {
 	VirtualNetworks   []struct {
 		ID       string
 		Peerings []struct {
-			Name, RemoteVirtualNetwork, PeeringState, ProvisioningState string
-			AllowVirtualNetworkAccess, UseRemoteGateways                bool
+			Name, RemoteVirtualNetwork, PeeringState, ProvisioningState       string
+			AllowVirtualNetworkAccess, AllowGatewayTransit, UseRemoteGateways bool
 		}
 	} `json:"virtualNetworks"`
 	NetworkSecurityGroups []struct {
@@ -68,6 +68,7 @@ type azState struct {
 			Properties              struct {
 				Description, Protocol, SourceAddressPrefix, DestinationPortRange, Access, Direction string
 				Priority                                                                            int
+				DestinationPortRanges                                                               []string
 			}
 		} `json:"securityRules"`
 	} `json:"networkSecurityGroups"`

@@ -102,3 +102,55 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("second disconnect changed state or did not say so:\n%s", e.ErrOut)
 	}
 }
+
+// TestUseRemoteGateways (issue 12 item 5): with --use-remote-gateways
+// Dragonfly's peering uses the customer VNet's gateway, so the VNet must
+// have one and the customer's peering allows gateway transit; the
+// connection goes active and status checks the gateway.
+func TestUseRemoteGateways(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	vnetID, err := e.SB.Azure.AddVNet(sandbox.AzureSubscriptionID, sandbox.DemoAzureRG, azuresim.VNetSpec{Name: "gw-vnet", AddressPrefixes: []string{"10.60.0.0/16"}, HasGateway: true,
+		Subnets: []azuresim.SubnetSpec{{Name: "app", AddressPrefix: "10.60.1.0/24"}, {Name: azuresim.GatewaySubnet, AddressPrefix: "10.60.255.0/27"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := []string{"azure", "connect", "--network", "demo-azure", "--vnet", "gw-vnet"}
+	if code := e.Run(append(gw, "--use-remote-gateways", "--yes", "--no-input")...); code != 0 {
+		t.Fatalf("connect --use-remote-gateways: exit %d\n%s", code, e.ErrOut)
+	}
+	var ours, theirs int
+	for _, v := range azSnapshot(t, e).VirtualNetworks {
+		for _, p := range v.Peerings {
+			switch {
+			case v.ID == vnetID && p.RemoteVirtualNetwork == sandbox.DragonflyAzureVNetID:
+				ours++
+				if !p.AllowGatewayTransit || p.UseRemoteGateways || p.PeeringState != "Connected" {
+					t.Errorf("customer's peering %+v: want gateway transit allowed, remote gateways off, Connected", p)
+				}
+			case v.ID == sandbox.DragonflyAzureVNetID && p.RemoteVirtualNetwork == vnetID:
+				theirs++
+				if !p.UseRemoteGateways || p.PeeringState != "Connected" {
+					t.Errorf("Dragonfly's peering %+v: want it to use gw-vnet's gateway, Connected", p)
+				}
+			}
+		}
+	}
+	if ours != 1 || theirs != 1 {
+		t.Fatalf("%d customer peerings and %d Dragonfly peerings, want one each", ours, theirs)
+	}
+	e.Out.Reset()
+	code := e.Run("azure", "status", "--network", "demo-azure", "--vnet", "gw-vnet", "-o", "json")
+	var h peering.Health
+	if err := json.Unmarshal(e.Out.Bytes(), &h); err != nil || code != 0 || !h.Healthy {
+		t.Fatalf("status: exit %d %v %q\n%s", code, err, cmdtest.Failed(h), e.ErrOut)
+	}
+	found := false
+	for _, c := range h.Checks {
+		if c.ID == "gateway:gw-vnet" && c.Status == peering.OK && strings.Contains(c.Message, "gw-vnet-gw") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no ok gateway check naming gw-vnet-gw: %+v", h.Checks)
+	}
+}

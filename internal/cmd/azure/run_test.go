@@ -57,6 +57,16 @@ func (f *fakeAzure) GetVNet(ctx context.Context, subscription, rg, name string) 
 	return nil, nil
 }
 
+func (f *fakeAzure) SubscriptionTenant(ctx context.Context, subscription string) (string, error) {
+	subs, _ := f.Subscriptions(ctx)
+	for _, s := range subs {
+		if s.ID == subscription {
+			return s.TenantID, nil
+		}
+	}
+	return "", problem.Refuse("subscription", subscription, "", "no such subscription")
+}
+
 func (f *fakeAzure) Provider(in azprov.Inputs) peering.Provider {
 	f.prov = &fakeProvider{in: in, refuse: f.refuse}
 	return f.prov

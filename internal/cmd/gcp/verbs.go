@@ -1,7 +1,11 @@
 package gcp
 
 import (
+	"context"
+
 	"github.com/dragonflydb/dfpeer/internal/cmd/connectcmd"
+	"github.com/dragonflydb/dfpeer/internal/cmdutil"
+	"github.com/spf13/cobra"
 )
 
 var help = connectcmd.CloudHelp{
@@ -15,4 +19,14 @@ var help = connectcmd.CloudHelp{
   - your network's peering to Dragonfly's network (dfpeer-<name>);
   - then the connection.
 `,
+}
+
+// NewCmdStatus and NewCmdDisconnect return the verbs, as NewCmdConnect
+// does connect (runF replaces the run in tests).
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbStatus, runF)
+}
+
+func NewCmdDisconnect(f *cmdutil.Factory, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
+	return newCmd(f, connectcmd.VerbDisconnect, runF)
 }

@@ -273,6 +273,7 @@ type subClients struct {
 	peerings    *armnetwork.VirtualNetworkPeeringsClient
 	nsgs        *armnetwork.SecurityGroupsClient
 	rules       *armnetwork.SecurityRulesClient
+	routeTables *armnetwork.RouteTablesClient
 	roleDefs    *armauthorization.RoleDefinitionsClient
 	assignments *armauthorization.RoleAssignmentsClient
 	permissions *armauthorization.PermissionsClient
@@ -294,6 +295,8 @@ func (c *Client) sub(id string) (*subClients, error) {
 	s.nsgs, err = armnetwork.NewSecurityGroupsClient(id, c.cred, o)
 	add(err)
 	s.rules, err = armnetwork.NewSecurityRulesClient(id, c.cred, o)
+	add(err)
+	s.routeTables, err = armnetwork.NewRouteTablesClient(id, c.cred, o)
 	add(err)
 	s.roleDefs, err = armauthorization.NewRoleDefinitionsClient(c.cred, o)
 	add(err)

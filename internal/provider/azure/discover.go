@@ -107,13 +107,17 @@ type VNet struct {
 	Prefixes      []string
 	Subnets       []Subnet
 	Peerings      []Peering
+	// Gateway is the VNet's virtual network gateway (a VPN or
+	// ExpressRoute gateway in its GatewaySubnet), "" when it has none.
+	Gateway string
 }
 
 // Subnet is a subnet and its network security group.
 type Subnet struct {
-	Name   string
-	Prefix string
-	NSGID  string
+	Name       string
+	Prefix     string
+	NSGID      string
+	RouteTable string // the route table's resource ID, or ""
 }
 
 // Peering is one peering of a virtual network.
@@ -123,7 +127,15 @@ type Peering struct {
 	State                     string // Initiated | Connected | Disconnected
 	ProvisioningState         string
 	AllowVirtualNetworkAccess bool
+	AllowGatewayTransit       bool
 	UseRemoteGateways         bool
+	// SyncLevel is peeringSyncLevel: FullyInSync, or LocalNotInSync /
+	// RemoteNotInSync / LocalAndRemoteNotInSync after an address-space
+	// change.
+	SyncLevel string
+	// RemotePrefixes is the remote VNet's address space as the peering
+	// knows it.
+	RemotePrefixes []string
 }
 
 func toVNet(v *armnetwork.VirtualNetwork) VNet {
@@ -150,6 +162,22 @@ func toVNet(v *armnetwork.VirtualNetwork) VNet {
 			if sp.NetworkSecurityGroup != nil {
 				s.NSGID = str(sp.NetworkSecurityGroup.ID)
 			}
+			if sp.RouteTable != nil {
+				s.RouteTable = str(sp.RouteTable.ID)
+			}
+			// A gateway shows as an IP configuration of the subnet it
+			// lives in: the VNet's read tells whether there is one.
+			for _, ipc := range sp.IPConfigurations {
+				id := str(ipc.ID)
+				lid := strings.ToLower(id)
+				if out.Gateway != "" || !strings.Contains(lid, "/providers/microsoft.network/virtualnetworkgateways/") {
+					continue
+				}
+				out.Gateway = id
+				if i := strings.Index(lid, "/ipconfigurations/"); i > 0 {
+					out.Gateway = id[:i]
+				}
+			}
 		}
 		out.Subnets = append(out.Subnets, s)
 	}
@@ -173,6 +201,15 @@ func toPeering(pe *armnetwork.VirtualNetworkPeering) Peering {
 		}
 		out.AllowVirtualNetworkAccess = pp.AllowVirtualNetworkAccess == nil || *pp.AllowVirtualNetworkAccess
 		out.UseRemoteGateways = pp.UseRemoteGateways != nil && *pp.UseRemoteGateways
+		out.AllowGatewayTransit = pp.AllowGatewayTransit != nil && *pp.AllowGatewayTransit
+		if pp.PeeringSyncLevel != nil {
+			out.SyncLevel = string(*pp.PeeringSyncLevel)
+		}
+		if pp.RemoteAddressSpace != nil {
+			for _, pre := range pp.RemoteAddressSpace.AddressPrefixes {
+				out.RemotePrefixes = append(out.RemotePrefixes, str(pre))
+			}
+		}
 	}
 	return out
 }

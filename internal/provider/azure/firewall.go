@@ -315,9 +315,107 @@ type nsgPlan struct {
 // ruleWant is an NSG in which dfpeer's allow rule is wanted (or kept).
 type ruleWant struct{ NSG nsgPlan }
 
-// observeFirewall evaluates the NSGs of the VNet's subnets and plans an
-// allow rule where a custom rule would deny the traffic first. A rule of
-// someone else that already allows it is noted, not dfpeer's.
+// ports are the datastore ports the firewall step opens: Inputs.Ports,
+// or the single Inputs.Port.
+func (p *Provider) ports() []int {
+	if len(p.in.Ports) > 0 {
+		return p.in.Ports
+	}
+	return []int{p.in.Port}
+}
+
+func portList(ports []int) string {
+	s := make([]string, len(ports))
+	for i, port := range ports {
+		s[i] = strconv.Itoa(port)
+	}
+	return strings.Join(s, ", ")
+}
+
+// nsgOutcome is how an NSG treats every port, and what dfpeer's one rule
+// in it must be: Azure takes several destination ports in one rule.
+type nsgOutcome struct {
+	// Ours is dfpeer's rule allowing some port, "" when none does.
+	Ours string
+	// OtherAllow names a rule of someone else allowing a port.
+	OtherAllow string
+	// Blocked are the ports a deny rule blocks, first BlockedBy at
+	// BlockPriority; Priority is a free priority ahead of every block (0
+	// when there is none).
+	Blocked       []int
+	BlockedBy     string
+	BlockPriority int32
+	Priority      int32
+	// Ports are the ports dfpeer's rule must allow: those it allows and
+	// those blocked.
+	Ports []int
+}
+
+func (p *Provider) outcome(sg *armnetwork.SecurityGroup, cidr string, subnets []string) nsgOutcome {
+	var o nsgOutcome
+	var oursAllows []int
+	for _, port := range p.ports() {
+		v := evaluateNSG(sg, cidr, port, subnets)
+		switch {
+		case v.AllowedBy != "" && v.Ours:
+			o.Ours = v.AllowedBy
+			oursAllows = append(oursAllows, port)
+		case v.AllowedBy != "":
+			if o.OtherAllow == "" {
+				o.OtherAllow = v.AllowedBy
+			}
+		default:
+			o.Blocked = append(o.Blocked, port)
+		}
+	}
+	if len(o.Blocked) == 0 {
+		o.Ports = oursAllows
+		return o
+	}
+	// dfpeer's rule is to be (re)written: it must stand ahead of every
+	// deny that would block one of its ports, including those it
+	// overcomes today, so the ports are weighed without it.
+	bare := sg
+	if o.Ours != "" && sg.Properties != nil {
+		cp := *sg
+		props := *sg.Properties
+		props.SecurityRules = nil
+		for _, r := range sg.Properties.SecurityRules {
+			if r.Name == nil || *r.Name != o.Ours {
+				props.SecurityRules = append(props.SecurityRules, r)
+			}
+		}
+		cp.Properties = &props
+		bare = &cp
+	}
+	noFree := false
+	for _, port := range p.ports() {
+		v := evaluateNSG(bare, cidr, port, subnets)
+		if v.AllowedBy != "" {
+			continue
+		}
+		o.Ports = append(o.Ports, port)
+		if o.BlockedBy == "" || v.BlockPriority < o.BlockPriority {
+			o.BlockedBy, o.BlockPriority = v.BlockedBy, v.BlockPriority
+		}
+		// The lowest free priority found is ahead of every block (each
+		// was free and ahead of its own).
+		switch {
+		case v.Priority == 0:
+			noFree = true
+		case o.Priority == 0 || v.Priority < o.Priority:
+			o.Priority = v.Priority
+		}
+	}
+	if noFree {
+		o.Priority = 0
+	}
+	return o
+}
+
+// observeFirewall evaluates the NSGs of the VNet's subnets and plans one
+// allow rule per NSG for the ports a custom rule would deny first. A rule
+// of someone else that already allows the traffic is noted, not dfpeer's.
 func (p *Provider) observeFirewall(ctx context.Context, cl *resolved, net *dfcloud.Network) ([]peering.Change, error) {
 	byID := map[string]*nsgPlan{}
 	var order []string
@@ -336,30 +434,45 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *resolved, net *dfclo
 		}
 		byID[key].Subnets = append(byID[key].Subnets, sn.Prefix)
 	}
+	ports := portList(p.ports())
 	var changes []peering.Change
 	for _, key := range order {
 		n := byID[key]
-		v, err := p.evaluate(ctx, n, net.CIDRBlock)
+		sg, err := p.readNSG(ctx, n)
 		if err != nil {
 			return nil, err
 		}
+		o := p.outcome(sg, net.CIDRBlock, n.Subnets)
 		c := peering.Change{Kind: peering.KindFirewallRule, Target: fmt.Sprintf("%s (resource group %s)", n.Name, n.ResourceGroup),
 			Phase: peering.AfterInactive, Want: ruleWant{NSG: *n},
-			Title: fmt.Sprintf("Allow TCP %d from %s in %s", p.in.Port, net.CIDRBlock, n.Name)}
-		detail := fmt.Sprintf("allow inbound TCP %d from %s", p.in.Port, net.CIDRBlock)
+			Title: fmt.Sprintf("Allow TCP %s from %s in %s", ports, net.CIDRBlock, n.Name)}
+		detail := fmt.Sprintf("allow inbound TCP %s from %s", ports, net.CIDRBlock)
+		name := RuleName(cl.connName)
 		switch {
-		case v.AllowedBy != "" && v.Ours:
-			c.Action, c.Found, c.ID = peering.Unchanged, peering.AsWanted, n.ID+"/securityRules/"+v.AllowedBy
-			c.Detail = detail + " (rule " + v.AllowedBy + ")"
-		case v.AllowedBy != "":
+		case len(o.Blocked) == 0 && o.Ours != "":
+			c.Action, c.Found, c.ID = peering.Unchanged, peering.AsWanted, n.ID+"/securityRules/"+o.Ours
+			c.Detail = detail + " (rule " + o.Ours + ")"
+		case len(o.Blocked) == 0:
 			// Nothing to do, and nothing of dfpeer's: applying it only
 			// looks again.
 			c.Action, c.Found = peering.Unchanged, peering.NotOurs
-			c.Reason = "allowed by rule " + v.AllowedBy + ", not dfpeer's"
-			c.Detail = fmt.Sprintf("TCP %d from %s is already allowed by rule %s: no rule needed", p.in.Port, net.CIDRBlock, v.AllowedBy)
-		case v.Priority == 0:
-			return nil, problem.Refusef("network security group %s denies TCP %d from %s with rule %s (priority %d), and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
-				n.Name, p.in.Port, net.CIDRBlock, v.BlockedBy, v.BlockPriority, v.BlockPriority)
+			c.Reason = "allowed by rule " + o.OtherAllow + ", not dfpeer's"
+			c.Detail = fmt.Sprintf("TCP %s from %s is already allowed by rule %s: no rule needed", ports, net.CIDRBlock, o.OtherAllow)
+		case o.Priority == 0 && !cl.connecting():
+			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+name
+			c.Detail = fmt.Sprintf("allow inbound TCP %s from %s: rule %s (priority %d) denies it, and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
+				portList(o.Blocked), net.CIDRBlock, o.BlockedBy, o.BlockPriority, o.BlockPriority)
+		case !cl.connecting():
+			// Status reads; disconnect has nothing of dfpeer's here.
+			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+name
+			if o.Ours != "" {
+				c.Found, c.Reason = peering.Different, fmt.Sprintf("rule %s does not allow TCP %s", o.Ours, portList(o.Blocked))
+			}
+			c.Detail = fmt.Sprintf("allow inbound TCP %s from %s: rule %s (priority %d) denies it; dfpeer adds allow rule %s at priority %d ahead of it",
+				portList(o.Blocked), net.CIDRBlock, o.BlockedBy, o.BlockPriority, name, o.Priority)
+		case o.Priority == 0:
+			return nil, problem.Refusef("network security group %s denies TCP %s from %s with rule %s (priority %d), and no priority between 100 and %d is free for an allow rule ahead of it; free one, or narrow that rule",
+				n.Name, portList(o.Blocked), net.CIDRBlock, o.BlockedBy, o.BlockPriority, o.BlockPriority)
 		default:
 			perms, err := p.c.permissions(ctx, n.ID)
 			if err != nil {
@@ -368,70 +481,83 @@ func (p *Provider) observeFirewall(ctx context.Context, cl *resolved, net *dfclo
 			if !allows(perms, actionSecurityRulesWrite) {
 				return nil, permissionsError([]string{fmt.Sprintf("add a security rule to %s: Azure RBAC action %s (Network Contributor)", n.ID, actionSecurityRulesWrite)})
 			}
-			name := RuleName(cl.connName)
 			c.Action, c.Found, c.ID = peering.Create, peering.Absent, n.ID+"/securityRules/"+name
-			c.Detail = fmt.Sprintf("%s as rule %s at priority %d, ahead of deny rule %s (%d)", detail, name, v.Priority, v.BlockedBy, v.BlockPriority)
+			if o.Ours != "" {
+				c.Action, c.Found, c.Reason = peering.Update, peering.Different, fmt.Sprintf("rule %s does not allow TCP %s", o.Ours, portList(o.Blocked))
+			}
+			c.Detail = fmt.Sprintf("allow inbound TCP %s from %s as rule %s at priority %d, ahead of deny rule %s (%d)",
+				portList(o.Ports), net.CIDRBlock, name, o.Priority, o.BlockedBy, o.BlockPriority)
 		}
 		changes = append(changes, c)
 	}
 	return changes, nil
 }
 
-// evaluate reads an NSG and decides how it treats the traffic.
-func (p *Provider) evaluate(ctx context.Context, n *nsgPlan, cidr string) (nsgVerdict, error) {
+// readNSG reads an NSG.
+func (p *Provider) readNSG(ctx context.Context, n *nsgPlan) (*armnetwork.SecurityGroup, error) {
 	sc, err := p.c.sub(n.Subscription)
 	if err != nil {
-		return nsgVerdict{}, err
+		return nil, err
 	}
 	resp, err := sc.nsgs.Get(ctx, n.ResourceGroup, n.Name, nil)
 	if err != nil {
-		return nsgVerdict{}, classify("reading network security group "+n.Name, err)
+		return nil, classify("reading network security group "+n.Name, err)
 	}
-	return evaluateNSG(&resp.SecurityGroup, cidr, p.in.Port, n.Subnets), nil
+	return &resp.SecurityGroup, nil
 }
 
-// ensureFirewall adds the allow rule where a deny would block the traffic
-// (looking again: the NSG may have changed since the plan).
+// ensureFirewall makes dfpeer's one rule in an NSG allow every port a
+// deny would block (looking again: the NSG may have changed since the
+// plan).
 func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *resolved, want ruleWant) (string, error) {
 	n := want.NSG
-	cidr, port := s.Network.CIDRBlock, p.in.Port
+	cidr := s.Network.CIDRBlock
 	name := RuleName(s.Result.Name)
-	record := func(rule, action string) {
-		s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{Target: n.Name, Name: rule, Protocol: "tcp", Port: port, Source: cidr, Action: action})
+	record := func(rule, action string, ports []int) {
+		for _, port := range ports {
+			s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{Target: n.Name, Name: rule, Protocol: "tcp", Port: port, Source: cidr, Action: action})
+		}
 	}
 	sc, err := p.c.sub(n.Subscription)
 	if err != nil {
 		return "", err
 	}
-	v, err := p.evaluate(ctx, &n, cidr)
+	sg, err := p.readNSG(ctx, &n)
 	if err != nil {
 		return "", err
 	}
+	o := p.outcome(sg, cidr, n.Subnets)
 	switch {
-	case v.AllowedBy != "" && v.Ours:
-		if err := p.waitRule(ctx, sc, n, v.AllowedBy); err != nil {
+	case len(o.Blocked) == 0 && o.Ours != "":
+		if err := p.waitRule(ctx, sc, n, o.Ours); err != nil {
 			return "", err
 		}
-		record(v.AllowedBy, "unchanged")
-		return "already allowed by " + v.AllowedBy, nil
-	case v.AllowedBy != "":
-		return "already allowed by " + v.AllowedBy, nil
-	case v.Priority == 0:
-		return "", fmt.Errorf("network security group %s denies TCP %d from %s with rule %s (priority %d) and no priority ahead of it is free", n.Name, port, cidr, v.BlockedBy, v.BlockPriority)
+		record(o.Ours, "unchanged", o.Ports)
+		return "already allowed by " + o.Ours, nil
+	case len(o.Blocked) == 0:
+		return "already allowed by " + o.OtherAllow, nil
+	case o.Priority == 0:
+		return "", fmt.Errorf("network security group %s denies TCP %s from %s with rule %s (priority %d) and no priority ahead of it is free",
+			n.Name, portList(o.Blocked), cidr, o.BlockedBy, o.BlockPriority)
 	}
-	poller, err := sc.rules.BeginCreateOrUpdate(ctx, n.ResourceGroup, n.Name, name, armnetwork.SecurityRule{
-		Properties: &armnetwork.SecurityRulePropertiesFormat{
-			Description:              to.Ptr(peering.RuleDescription(s.Result.Name)),
-			Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
-			SourceAddressPrefix:      to.Ptr(cidr),
-			SourcePortRange:          to.Ptr("*"),
-			DestinationAddressPrefix: to.Ptr("VirtualNetwork"),
-			DestinationPortRange:     to.Ptr(fmt.Sprint(port)),
-			Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
-			Priority:                 to.Ptr(v.Priority),
-			Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
-		},
-	}, nil)
+	props := &armnetwork.SecurityRulePropertiesFormat{
+		Description:              to.Ptr(peering.RuleDescription(s.Result.Name)),
+		Protocol:                 to.Ptr(armnetwork.SecurityRuleProtocolTCP),
+		SourceAddressPrefix:      to.Ptr(cidr),
+		SourcePortRange:          to.Ptr("*"),
+		DestinationAddressPrefix: to.Ptr("VirtualNetwork"),
+		Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
+		Priority:                 to.Ptr(o.Priority),
+		Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
+	}
+	if len(o.Ports) == 1 {
+		props.DestinationPortRange = to.Ptr(strconv.Itoa(o.Ports[0]))
+	} else {
+		for _, port := range o.Ports {
+			props.DestinationPortRanges = append(props.DestinationPortRanges, to.Ptr(strconv.Itoa(port)))
+		}
+	}
+	poller, err := sc.rules.BeginCreateOrUpdate(ctx, n.ResourceGroup, n.Name, name, armnetwork.SecurityRule{Properties: props}, nil)
 	step := fmt.Sprintf("adding rule %s to %s", name, n.Name)
 	if err != nil {
 		return "", classify(step, err)
@@ -439,8 +565,12 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *res
 	if _, err := pollUntilDone(ctx, p.c, poller, "rule "+name+" to be provisioned"); err != nil {
 		return "", classify(step, err)
 	}
-	record(name, "created")
-	return fmt.Sprintf("created %s at priority %d, ahead of %s", name, v.Priority, v.BlockedBy), nil
+	verb := "created"
+	if o.Ours != "" {
+		verb = "updated"
+	}
+	record(name, verb, o.Ports)
+	return fmt.Sprintf("%s %s (TCP %s) at priority %d, ahead of %s", verb, name, portList(o.Ports), o.Priority, o.BlockedBy), nil
 }
 
 // waitRule waits for a rule an interrupted run started writing.

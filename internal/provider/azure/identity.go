@@ -2,6 +2,7 @@ package azure
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -53,6 +54,14 @@ type identityChanges struct {
 func (p *Provider) observeIdentity(ctx context.Context, cl *resolved, existing *dfcloud.Connection) (identityChanges, error) {
 	var out identityChanges
 	app, err := p.findApplication(ctx, cl, existing)
+	var r *problem.Refusal
+	if errors.As(err, &r) && !cl.connecting() {
+		// Status and disconnect classify what connect would refuse:
+		// the application is missing (or not one dfpeer can use).
+		app, err = nil, nil
+	} else {
+		r = nil
+	}
 	if err != nil {
 		return out, err
 	}
@@ -73,6 +82,13 @@ func (p *Provider) observeIdentity(ctx context.Context, cl *resolved, existing *
 	if app != nil {
 		out.App.Action, out.App.Found, out.App.ID = peering.Adopt, peering.AsWanted, app.ID
 		out.App.Detail = fmt.Sprintf("multi-tenant application %q (app ID %s)", app.DisplayName, app.AppID)
+	}
+	if r != nil {
+		out.App.Found, out.App.Reason = peering.NotOurs, r.Error()
+		if r.Input == "" { // the connection's application is gone
+			out.App.Found = peering.Absent
+			out.App.Detail = r.Problem
+		}
 	}
 	out.SP = principalChange(cl.sp, tenant, "service principal of "+cl.appName, "Service principal of "+cl.appName, principalWant{})
 	out.DragonflySP = principalChange(cl.dfSP, tenant, "Dragonfly Cloud's service principal (app ID "+DragonflyAppID+")",

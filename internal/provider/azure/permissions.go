@@ -228,6 +228,8 @@ var UserActions = func() []string {
 		"Microsoft.Network/networkSecurityGroups/read",
 		"Microsoft.Network/networkSecurityGroups/securityRules/read",
 		actionSecurityRulesWrite,
+		// status reads the route tables of the VNet's subnets.
+		"Microsoft.Network/routeTables/read",
 		"Microsoft.Authorization/roleDefinitions/read",
 		actionRoleDefinitionsWrite,
 		"Microsoft.Authorization/roleAssignments/read",
@@ -343,9 +345,16 @@ func (c *Client) permissions(ctx context.Context, resourceID string) ([]*armauth
 	return out, nil
 }
 
-// PermissionRequirements describes everything `dfpeer azure connect`
-// needs and grants.
+// PermissionRequirements describes everything `dfpeer azure connect`,
+// `status` and `disconnect` need, and what connect grants.
 func PermissionRequirements() Requirements {
+	actions := slices.Clone(UserActions)
+	for _, a := range RemoveActions {
+		if !slices.Contains(actions, a) {
+			actions = append(actions, a)
+		}
+	}
+	slices.Sort(actions)
 	return Requirements{
 		Graph: GraphRequirements{
 			ApplicationPermissions: []string{permAppReadWriteAll},
@@ -355,11 +364,13 @@ func PermissionRequirements() Requirements {
 				"register the peering application (multi-tenant) and create its service principal",
 				"create Dragonfly Cloud's service principal (app ID " + DragonflyAppID + ")",
 				"add a temporary client secret to the peering application, and remove it",
+				"disconnect: " + RemoveGraphOperations[0],
+				"disconnect: " + RemoveGraphOperations[1],
 			},
 		},
 		RBAC: RBACRequirements{
 			Scope:        "/subscriptions/<subscription> (the custom role is defined there; the rest is on the VNet and its NSGs)",
-			Actions:      UserActions,
+			Actions:      actions,
 			BuiltInRoles: []string{"Owner", "or: Network Contributor + User Access Administrator"},
 		},
 		Granted: []Grant{

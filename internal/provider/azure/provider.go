@@ -19,7 +19,10 @@ const (
 
 // Inputs are the user's choices for one connect run.
 type Inputs struct {
-	SubscriptionID    string
+	SubscriptionID string
+	// TenantID is the subscription's tenant, when already read (saves
+	// reading the subscription again); "" reads it.
+	TenantID          string
 	ResourceGroup     string
 	VNet              string
 	Region            string // the VNet's location; a mismatch is refused
@@ -27,7 +30,10 @@ type Inputs struct {
 	AppNameGiven      bool // --app-name was given (not derived)
 	UseRemoteGateways bool
 	Port              int
-	ConnectionName    string
+	// Ports are the datastore ports to open (a repeatable --port, once
+	// the command takes it); empty means Port alone.
+	Ports          []int
+	ConnectionName string
 	// Timeout bounds dfpeer's own waits (the peering to connect).
 	Timeout time.Duration
 	// NoWait skips waiting for the peering to be Connected.
@@ -61,7 +67,23 @@ type resolved struct {
 	// dfAssignment is Dragonfly's role assignment on the VNet, once
 	// ensured: how long ago it was made decides the settle wait.
 	dfAssignment *assignment
+	// purpose is the verb observing: only connect refuses what it finds
+	// standing in its way; status and disconnect classify it.
+	purpose peering.Purpose
+	// gateways: Dragonfly's peering uses this VNet's gateway, so ours
+	// allows gateway transit (connect's --use-remote-gateways, or, for
+	// status and disconnect, what the connection was created with).
+	gateways bool
+	// connection is the existing connection's ID, for fixes that name it.
+	connection string
+	// replacing: connect --recreate deletes a failed connection first
+	// (Target.Replaces).
+	replacing bool
 }
+
+// connecting says the observation is for connect, which refuses what
+// would stand in its way; status and disconnect classify it instead.
+func (cl *resolved) connecting() bool { return cl.purpose == peering.ForConnect }
 
 // NewProvider returns the Azure side of a connect run.
 func NewProvider(c *Client, in Inputs) *Provider {
@@ -86,32 +108,44 @@ func (p *Provider) Peer(ctx context.Context) (dfcloud.Peer, error) {
 	return dfcloud.Peer{AccountID: p.in.SubscriptionID, VPCID: p.in.VNet, Region: p.in.Region, Azure: az}, nil
 }
 
-// tenant is the subscription's tenant, where the application lives.
+// tenant is the subscription's tenant, where the application lives
+// (Inputs.TenantID when the command layer has checked it already).
 func (p *Provider) tenant(ctx context.Context) (string, error) {
-	sub, err := p.c.Subscription(ctx, p.in.SubscriptionID)
+	if p.in.TenantID != "" {
+		return p.in.TenantID, nil
+	}
+	return p.c.SubscriptionTenant(ctx, p.in.SubscriptionID)
+}
+
+// SubscriptionTenant reads the subscription and returns its tenant. A
+// subscription that does not exist, that the identity has no role in, or
+// that belongs to another tenant is refused naming --subscription: the
+// command calls it before it asks ARM anything else of the subscription.
+func (c *Client) SubscriptionTenant(ctx context.Context, id string) (string, error) {
+	sub, err := c.Subscription(ctx, id)
 	if err != nil {
 		if code, _ := errorCode(err); code == "InvalidAuthenticationTokenTenant" {
-			return "", problem.Refuse("subscription", p.in.SubscriptionID, "sign in to that tenant ('az login --tenant …', or AZURE_TENANT_ID)",
+			return "", problem.Refuse("subscription", id, "sign in to that tenant ('az login --tenant …', or AZURE_TENANT_ID)",
 				"belongs to another tenant than the signed-in identity")
 		}
 		return "", err
 	}
 	if sub == nil {
-		return "", p.subscriptionNotFound(ctx)
+		return "", c.subscriptionNotFound(ctx, id)
 	}
 	return sub.TenantID, nil
 }
 
-func (p *Provider) subscriptionNotFound(ctx context.Context) error {
+func (c *Client) subscriptionNotFound(ctx context.Context, id string) error {
 	valid := "none"
-	if subs, err := p.c.Subscriptions(ctx); err == nil && len(subs) > 0 {
+	if subs, err := c.Subscriptions(ctx); err == nil && len(subs) > 0 {
 		var ids []string
 		for _, s := range subs {
 			ids = append(ids, fmt.Sprintf("%s (%s)", s.ID, s.Name))
 		}
 		valid = strings.Join(ids, ", ")
 	}
-	return problem.Refuse("subscription", p.in.SubscriptionID, "",
+	return problem.Refuse("subscription", id, "",
 		"no such subscription, or the signed-in identity has no role in it (subscriptions it can use: %s)", valid)
 }
 
@@ -130,6 +164,15 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	cl := &resolved{
 		dfVNetID: strings.TrimRight(net.VPC.AccountID, "/") + "/providers/Microsoft.Network/virtualNetworks/" + net.VPC.ResourceID,
 		connName: t.Name,
+		purpose:  t.Purpose,
+		gateways: p.in.UseRemoteGateways,
+	}
+	if t.Existing != nil {
+		cl.connection = t.Existing.ConnectionID
+	}
+	cl.replacing = t.Replaces != nil
+	if !cl.connecting() && t.Existing != nil && t.Existing.Config.Peer.Azure != nil {
+		cl.gateways = t.Existing.Config.Peer.Azure.UseRemoteGateways
 	}
 	if t.Peer.Azure != nil && t.Peer.Azure.TenantID != "" {
 		cl.tenantID = t.Peer.Azure.TenantID
@@ -143,7 +186,8 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	if err := p.observeVNet(ctx, cl, net); err != nil {
+	vnetChecks, err := p.observeVNet(ctx, cl, net)
+	if err != nil {
 		return nil, err
 	}
 
@@ -159,17 +203,38 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	if err != nil {
 		return nil, err
 	}
-	secrets := p.observeSecret(cl, pe.Create.Action != peering.Unchanged)
+	// The temporary secret exists only while connect peers: status and
+	// disconnect have none to look for.
+	secrets := p.observeSecret(cl, cl.connecting() && pe.Create.Action != peering.Unchanged)
 	rules, err := p.observeFirewall(ctx, cl, net)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkPermissions(ctx, cl, claims, id, roles, secrets); err != nil {
-		return nil, err
+	// Route tables are only checked: status reads them, disconnect has
+	// nothing there to remove.
+	if cl.purpose == peering.ForStatus {
+		routes, err := p.observeRoutes(ctx, cl, net.CIDRBlock)
+		if err != nil {
+			return nil, err
+		}
+		vnetChecks = append(vnetChecks, routes...)
+	}
+	// Status only reads, and disconnect needs other rights (listed by
+	// 'dfpeer azure permissions'): the write check is connect's.
+	if cl.connecting() {
+		if err := p.checkPermissions(ctx, cl, claims, id, roles, secrets); err != nil {
+			return nil, err
+		}
 	}
 
 	// The order of the changes is the order they are ensured in.
-	changes := []peering.Change{id.App, id.SP, id.DragonflySP, roles.NetworkContributor, roles.Definition, roles.Dragonfly}
+	// Connect refused whatever a check would fail, so the checks are
+	// listed for status (and skipped by disconnect) only.
+	var changes []peering.Change
+	if !cl.connecting() {
+		changes = vnetChecks
+	}
+	changes = append(changes, id.App, id.SP, id.DragonflySP, roles.NetworkContributor, roles.Definition, roles.Dragonfly)
 	if pe.Stale != nil {
 		changes = append(changes, *pe.Stale)
 	}
@@ -178,6 +243,9 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		changes = append(changes, *secrets.Leftover)
 	}
 	changes = append(changes, pe.Create)
+	if pe.Sync != nil {
+		changes = append(changes, *pe.Sync)
+	}
 	if secrets.Temporary != nil {
 		changes = append(changes, *secrets.Temporary)
 	}
@@ -219,30 +287,92 @@ func keepShared(changes []peering.Change, t peering.Target, cl *resolved, in Inp
 	}
 }
 
-// observeVNet reads the VNet and refuses one in another region or whose
-// address space overlaps the Dragonfly network.
-func (p *Provider) observeVNet(ctx context.Context, cl *resolved, net *dfcloud.Network) error {
+// KindAddressSpace is the check that the VNet's address space (prefixes
+// added since included) stays clear of the Dragonfly network.
+const KindAddressSpace peering.Kind = "address_space"
+
+// KindGateway is the check that the VNet has the virtual network gateway
+// Dragonfly's peering uses (--use-remote-gateways).
+const KindGateway peering.Kind = "gateway"
+
+// observeVNet reads the VNet and refuses one in another region. An
+// address space overlapping the Dragonfly network, or a missing gateway
+// that --use-remote-gateways needs, is refused by connect and a failed
+// check for status and disconnect (prefixes may have been added since).
+func (p *Provider) observeVNet(ctx context.Context, cl *resolved, net *dfcloud.Network) ([]peering.Change, error) {
 	vnet, err := p.c.GetVNet(ctx, p.in.SubscriptionID, p.in.ResourceGroup, p.in.VNet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if vnet == nil {
-		return p.vnetNotFound(ctx)
+		return nil, p.vnetNotFound(ctx)
 	}
 	cl.vnet = *vnet
 	if !sameRegion(p.in.Region, vnet.Location) {
-		return problem.Refuse("region", p.in.Region, "the peering's region is the VNet's (drop --region)", "virtual network %s is in %s", vnet.Name, vnet.Location)
+		return nil, problem.Refuse("region", p.in.Region, "the peering's region is the VNet's (drop --region)", "virtual network %s is in %s", vnet.Name, vnet.Location)
 	}
 	block, err := peering.FirstOverlap(net.CIDRBlock, vnet.Prefixes)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	space := peering.Change{Action: peering.Verify, Kind: KindAddressSpace, Target: vnet.ID, ID: vnet.Name, Found: peering.AsWanted,
+		Title:  "Address space of " + vnet.Name,
+		Detail: fmt.Sprintf("address space %s of %s clear of the Dragonfly network's %s", strings.Join(vnet.Prefixes, ", "), vnet.Name, net.CIDRBlock)}
 	if block != "" {
-		return problem.Refuse("vnet", vnet.Name,
-			fmt.Sprintf("peered networks need disjoint ranges (pick another VNet, or create the Dragonfly network with a CIDR outside %s)", strings.Join(vnet.Prefixes, ", ")),
-			"its address prefix %s overlaps the Dragonfly network %s CIDR %s", block, net.Name, net.CIDRBlock)
+		fix := fmt.Sprintf("peered networks need disjoint ranges (pick another VNet, or create the Dragonfly network with a CIDR outside %s)", strings.Join(vnet.Prefixes, ", "))
+		if cl.connecting() {
+			return nil, problem.Refuse("vnet", vnet.Name, fix, "its address prefix %s overlaps the Dragonfly network %s CIDR %s", block, net.Name, net.CIDRBlock)
+		}
+		space.Found = peering.Different
+		space.Detail = fmt.Sprintf("address prefix %s of %s overlaps the Dragonfly network %s CIDR %s", block, vnet.Name, net.Name, net.CIDRBlock)
+		space.Reason = fmt.Sprintf("remove %s from the address space of %s (az network vnet update -g %s -n %s --address-prefixes …)", block, vnet.Name, vnet.ResourceGroup, vnet.Name)
 	}
-	return nil
+	// Azure refuses to peer a VNet with one that overlaps a VNet it is
+	// already peered with (VnetAddressSpaceOverlapsWithAlreadyPeeredVnet):
+	// Dragonfly's side would fail after everything was made.
+	for _, pe := range vnet.Peerings {
+		if strings.EqualFold(pe.RemoteID, cl.dfVNetID) {
+			continue
+		}
+		block, err := peering.FirstOverlap(net.CIDRBlock, pe.RemotePrefixes)
+		if err != nil {
+			return nil, err
+		}
+		if block == "" {
+			continue
+		}
+		fix := fmt.Sprintf("Azure does not peer a VNet with two overlapping networks (pick another VNet, remove peering %s, or create the Dragonfly network with a CIDR outside %s)",
+			pe.Name, strings.Join(pe.RemotePrefixes, ", "))
+		if cl.connecting() {
+			return nil, problem.Refuse("vnet", vnet.Name, fix,
+				"is already peered through %s with %s, whose address prefix %s overlaps the Dragonfly network %s CIDR %s", pe.Name, pe.RemoteID, block, net.Name, net.CIDRBlock)
+		}
+		if space.Found == peering.AsWanted {
+			space.Found = peering.Different
+			space.Detail = fmt.Sprintf("%s is also peered through %s with %s, whose address prefix %s overlaps the Dragonfly network %s CIDR %s",
+				vnet.Name, pe.Name, pe.RemoteID, block, net.Name, net.CIDRBlock)
+			space.Reason = fix
+		}
+	}
+	checks := []peering.Change{space}
+	if !cl.gateways {
+		return checks, nil
+	}
+	// Dragonfly's peering uses this VNet's gateway: Azure refuses it
+	// (RemoteVnetHasNoGateways) when there is none, after the
+	// application, the roles and the connection were made.
+	gw := peering.Change{Action: peering.Verify, Kind: KindGateway, Target: vnet.ID, ID: vnet.Name, Found: peering.AsWanted,
+		Title: "Gateway of " + vnet.Name, Detail: fmt.Sprintf("virtual network gateway %s, used by Dragonfly Cloud over the peering", vnet.Gateway)}
+	if vnet.Gateway == "" {
+		fix := fmt.Sprintf("create a virtual network gateway in %s (its subnet GatewaySubnet), or drop --use-remote-gateways", vnet.Name)
+		if cl.connecting() {
+			return nil, problem.Refuse("vnet", vnet.Name, fix,
+				"has no virtual network gateway, and --use-remote-gateways makes Dragonfly Cloud's peering use this VNet's gateway")
+		}
+		gw.Found, gw.Detail = peering.Absent, fmt.Sprintf("virtual network gateway of %s, which Dragonfly Cloud's peering uses (remote gateways on)", vnet.Name)
+		gw.Reason = fix
+	}
+	return append(checks, gw), nil
 }
 
 // sameRegion compares Azure locations the way ARM does: case and spaces
@@ -271,6 +401,9 @@ func (p *Provider) Ensure(ctx context.Context, s *peering.State, c peering.Chang
 	cl, err := cloudOf(s)
 	if err != nil {
 		return "", err
+	}
+	if c.Action == peering.Verify {
+		return "checked", nil // a condition, nothing to make
 	}
 	switch c.Kind {
 	case peering.KindApplication:

@@ -271,12 +271,18 @@ func (p *Provider) observeRoles(ctx context.Context, cl *resolved) (roleChanges,
 	var out roleChanges
 	var err error
 	cl.role, err = p.c.findCustomRole(ctx, p.in.SubscriptionID, cl.tenantID)
+	var mismatch *roleMismatch
 	if err != nil {
-		var mismatch *roleMismatch
-		if errors.As(err, &mismatch) {
+		if !errors.As(err, &mismatch) {
+			return out, err
+		}
+		if cl.connecting() {
 			return out, problem.RefuseErr(err)
 		}
-		return out, err
+		// Status and disconnect: a role of that name that does not
+		// allow peering is someone else's, and Dragonfly lacks its
+		// role.
+		cl.role.Exists = false
 	}
 	var nc, df *assignment
 	if cl.sp != nil {
@@ -305,6 +311,9 @@ func (p *Provider) observeRoles(ctx context.Context, cl *resolved) (roleChanges,
 		def.Detail = fmt.Sprintf("custom role %s: make it assignable in %s too", CustomRoleName, subScope)
 	case cl.role.Exists:
 		def.Action, def.Found = peering.Unchanged, peering.AsWanted
+	}
+	if mismatch != nil {
+		def.Found, def.Reason = peering.NotOurs, mismatch.Error()
 	}
 	out.Definition = def
 	out.define = def.Action != peering.Unchanged

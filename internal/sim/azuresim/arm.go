@@ -80,16 +80,18 @@ var (
 
 // armTarget is what an ARM request path addresses.
 type armTarget struct {
-	kind     string
-	sub, rg  string
-	vnet     string
-	nsg      string
-	child    string // subnet, peering or security rule name
-	location string
-	opID     string
-	scope    string // for Microsoft.Authorization requests
-	name     string // role definition or assignment name
-	badType  string // unknown resource type or namespace
+	kind    string
+	sub, rg string
+	vnet    string
+	nsg     string
+	// routeTable is the addressed route table.
+	routeTable string
+	child      string // subnet, peering, security rule or route name
+	location   string
+	opID       string
+	scope      string // for Microsoft.Authorization requests
+	name       string // role definition or assignment name
+	badType    string // unknown resource type or namespace
 }
 
 func eq(a, b string) bool { return strings.EqualFold(a, b) }
@@ -223,6 +225,19 @@ func parseARMPath(path string) armTarget {
 		default:
 			t.kind, t.badType = "unknownType", strings.Join(segs[6:], "/")
 		}
+	case eq(typ, "routeTables"):
+		switch len(rest) {
+		case 1:
+			t.kind, t.routeTable = "routeTable", rest[0]
+		case 3:
+			if !eq(rest[1], "routes") {
+				t.kind, t.badType = "unknownType", "routeTables/"+rest[1]
+				return t
+			}
+			t.kind, t.routeTable, t.child = "route", rest[0], rest[2]
+		default:
+			t.kind, t.badType = "unknownType", strings.Join(segs[6:], "/")
+		}
 	default:
 		t.kind, t.badType = "unknownType", typ
 	}
@@ -239,6 +254,7 @@ func armOperation(method string, t armTarget) (op string, mutating bool) {
 		"peerings": "VirtualNetworkPeerings_List", "peering": "VirtualNetworkPeerings_Get",
 		"nsgs": "NetworkSecurityGroups_List", "nsgsAll": "NetworkSecurityGroups_ListAll", "nsg": "NetworkSecurityGroups_Get",
 		"rules": "SecurityRules_List", "rule": "SecurityRules_Get",
+		"routeTable": "RouteTables_Get", "route": "Routes_Get",
 		"asyncOperation": "AsyncOperation_Get", "operationResult": "OperationResult_Get",
 		"roleDefinitions": "RoleDefinitions_List", "roleDefinition": "RoleDefinitions_Get",
 		"roleAssignments": "RoleAssignments_ListForScope", "roleAssignment": "RoleAssignments_Get",
@@ -412,6 +428,10 @@ func networkType(kind string) string {
 		return "networkSecurityGroups"
 	case "rules", "rule":
 		return "networkSecurityGroups/securityRules"
+	case "routeTable":
+		return "routeTables"
+	case "route":
+		return "routeTables/routes"
 	}
 	return "locations/operations"
 }
@@ -446,6 +466,11 @@ func (s *Sim) dispatchARM(ctx *armCtx) *armError {
 		{"vnets", "GET"}:             s.listVNets,
 		{"vnetsAll", "GET"}:          s.listVNets,
 		{"vnet", "GET"}:              s.getVNet,
+		{"vnet", "PUT"}:              s.putVNet,
+		{"routeTable", "GET"}:        s.getRouteTable,
+		{"route", "GET"}:             s.getRoute,
+		{"route", "PUT"}:             s.putRoute,
+		{"route", "DELETE"}:          s.deleteRoute,
 		{"subnets", "GET"}:           s.listSubnets,
 		{"subnet", "GET"}:            s.getSubnet,
 		{"peerings", "GET"}:          s.listPeerings,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 )
@@ -99,6 +100,13 @@ func subnetJSON(v *vnet, sn *subnet) map[string]any {
 	if sn.nsgID != "" {
 		props["networkSecurityGroup"] = map[string]any{"id": sn.nsgID}
 	}
+	if sn.routeTableID != "" {
+		props["routeTable"] = map[string]any{"id": sn.routeTableID}
+	}
+	if gw := v.gatewayID(); gw != "" && eq(sn.name, GatewaySubnet) {
+		// Azure lists the gateway's IP configuration on its subnet.
+		props["ipConfigurations"] = []any{map[string]any{"id": gw + "/ipConfigurations/default"}}
+	}
 	return map[string]any{"name": sn.name, "id": id, "etag": etag(id, 1), "type": "Microsoft.Network/virtualNetworks/subnets", "properties": props}
 }
 
@@ -135,6 +143,75 @@ func (s *Sim) listVNets(ctx *armCtx) *armError {
 		}
 	}
 	writeJSON(ctx.w, http.StatusOK, list(out))
+	return nil
+}
+
+// vnetSpec is the part of a VNet PUT the simulator applies: the address
+// space. Subnets and peerings are managed through their own resources
+// here (a real PUT replaces the subnets with the body's).
+type vnetSpec struct {
+	Location   string `json:"location"`
+	Properties *struct {
+		AddressSpace *struct {
+			AddressPrefixes []string `json:"addressPrefixes"`
+		} `json:"addressSpace"`
+	} `json:"properties"`
+}
+
+// putVNet updates a virtual network's address space
+// (VirtualNetworks_CreateOrUpdate); its peerings fall out of sync until
+// synced.
+func (s *Sim) putVNet(ctx *armCtx) *armError {
+	if e := s.authorize(ctx, "Microsoft.Network/virtualNetworks/write", ctx.t.vnetScope()); e != nil {
+		return e
+	}
+	v, e := s.findVNet(ctx)
+	if e != nil {
+		return e
+	}
+	var spec vnetSpec
+	if e := decodeBody(ctx.r, &spec); e != nil {
+		return e
+	}
+	if spec.Properties == nil || spec.Properties.AddressSpace == nil || len(spec.Properties.AddressSpace.AddressPrefixes) == 0 {
+		return netErr(http.StatusBadRequest, "InvalidRequestFormat", "Cannot parse the request: the virtual network %s has no address space.", v.id())
+	}
+	prefixes := spec.Properties.AddressSpace.AddressPrefixes
+	if err := checkAddressSpace(v, prefixes); err != nil {
+		return err
+	}
+	v.prefixes = append([]string(nil), prefixes...)
+	writeJSON(ctx.w, http.StatusOK, s.vnetJSON(v))
+	return nil
+}
+
+// checkAddressSpace refuses prefixes that are not CIDR blocks or that
+// leave a subnet outside the address space, as Azure does.
+func checkAddressSpace(v *vnet, prefixes []string) *armError {
+	var blocks []netip.Prefix
+	for _, p := range prefixes {
+		b, err := netip.ParsePrefix(p)
+		if err != nil {
+			return netErr(http.StatusBadRequest, "InvalidAddressPrefixFormat", "Address prefix %s of resource %s is not formatted correctly. It should follow CIDR notation, for example 10.0.0.0/24.", p, v.id())
+		}
+		blocks = append(blocks, b)
+	}
+	for _, sn := range v.subnets {
+		sp, err := netip.ParsePrefix(sn.prefix)
+		if err != nil {
+			continue
+		}
+		inside := false
+		for _, b := range blocks {
+			if b.Bits() <= sp.Bits() && b.Contains(sp.Addr()) {
+				inside = true
+			}
+		}
+		if !inside {
+			return netErr(http.StatusBadRequest, "NetcfgSubnetRangeOutsideVnet",
+				"Subnet '%s' is not valid because its IP address range is outside the IP address range of virtual network '%s'.", sn.name, v.name)
+		}
+	}
 	return nil
 }
 

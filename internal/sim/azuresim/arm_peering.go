@@ -10,11 +10,50 @@ import (
 // auxiliary tokens across tenants), the resource provider's validations and
 // the Initiated / Connected / Disconnected state machine.
 
-func syncLevel(p *peering) string {
-	if p.state == "Connected" {
-		return "FullyInSync"
+// syncLevel is peeringSyncLevel as Azure reports it for p, a peering of
+// local: after an address-space change a peering whose knowledge of the
+// remote VNet is stale is LocalNotInSync (a PUT of it with
+// syncRemoteAddressSpace=true refreshes it), and one whose remote peering
+// does not know local's new space is RemoteNotInSync (only the remote
+// side can sync).
+func (s *Sim) syncLevel(local *vnet, p *peering) string {
+	if p.state != "Connected" {
+		return "RemoteNotInSync"
 	}
-	return "RemoteNotInSync"
+	remote := s.vnets[lower(p.remoteID)]
+	if remote == nil {
+		return "RemoteNotInSync"
+	}
+	localStale := !samePrefixes(p.remoteSnapshot, remote.prefixes)
+	remoteStale := false
+	if q := remote.peeringTo(local.id()); q != nil {
+		remoteStale = !samePrefixes(q.remoteSnapshot, local.prefixes)
+	}
+	switch {
+	case localStale && remoteStale:
+		return "LocalAndRemoteNotInSync"
+	case localStale:
+		return "LocalNotInSync"
+	case remoteStale:
+		return "RemoteNotInSync"
+	}
+	return "FullyInSync"
+}
+
+func samePrefixes(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, p := range a {
+		seen[lower(p)] = true
+	}
+	for _, p := range b {
+		if !seen[lower(p)] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Sim) peeringJSON(v *vnet, p *peering) map[string]any {
@@ -29,7 +68,7 @@ func (s *Sim) peeringJSON(v *vnet, p *peering) map[string]any {
 			"provisioningState":                p.provisioning,
 			"resourceGuid":                     p.guid,
 			"peeringState":                     p.state,
-			"peeringSyncLevel":                 syncLevel(p),
+			"peeringSyncLevel":                 s.syncLevel(v, p),
 			"remoteVirtualNetwork":             map[string]any{"id": p.remoteID},
 			"allowVirtualNetworkAccess":        p.allowVirtualNetworkAccess,
 			"allowForwardedTraffic":            p.allowForwardedTraffic,
@@ -240,11 +279,18 @@ func (s *Sim) applyPeering(ctx *armCtx, who principals, local *vnet, name string
 		local.peerings = append(local.peerings, p)
 		sortPeerings(local)
 	}
+	// The peering learns the remote address space when it is created
+	// or brought back; afterwards only a PUT with
+	// syncRemoteAddressSpace=true refreshes it.
+	sync := status == http.StatusCreated || p.state == "Disconnected" ||
+		(ctx != nil && eq(ctx.r.URL.Query().Get("syncRemoteAddressSpace"), "true"))
 	if p.state == "Disconnected" {
 		p.state = "Initiated" // an update brings a disconnected peering back
 	}
 	p.remoteID = remote.id()
-	p.remoteSnapshot = append([]string(nil), remote.prefixes...)
+	if sync {
+		p.remoteSnapshot = append([]string(nil), remote.prefixes...)
+	}
 	p.allowVirtualNetworkAccess = boolOr(props.AllowVirtualNetworkAccess, true)
 	p.allowForwardedTraffic = boolOr(props.AllowForwardedTraffic, false)
 	p.allowGatewayTransit = boolOr(props.AllowGatewayTransit, false)

@@ -86,10 +86,32 @@ func (v *vnet) id() string {
 	return "/subscriptions/" + v.subID + "/resourceGroups/" + v.rg + "/providers/Microsoft.Network/virtualNetworks/" + v.name
 }
 
+// GatewaySubnet is the name Azure requires for the subnet of a VNet's
+// virtual network gateway.
+const GatewaySubnet = "GatewaySubnet"
+
+func (v *vnet) gatewaySubnet() *subnet {
+	for _, sn := range v.subnets {
+		if eq(sn.name, GatewaySubnet) {
+			return sn
+		}
+	}
+	return nil
+}
+
+// gatewayID is the VNet's virtual network gateway, "" when it has none.
+func (v *vnet) gatewayID() string {
+	if !v.hasGateway {
+		return ""
+	}
+	return "/subscriptions/" + v.subID + "/resourceGroups/" + v.rg + "/providers/Microsoft.Network/virtualNetworkGateways/" + v.name + "-gw"
+}
+
 type subnet struct {
-	name   string
-	prefix string
-	nsgID  string // network security group resource ID, or ""
+	name         string
+	prefix       string
+	nsgID        string // network security group resource ID, or ""
+	routeTableID string // route table resource ID, or ""
 }
 
 // peering is one side of a virtual network peering.

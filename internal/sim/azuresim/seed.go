@@ -88,7 +88,9 @@ type VNetSpec struct {
 	AddressPrefixes []string
 	Subnets         []SubnetSpec
 	// HasGateway says whether the network has a virtual network gateway,
-	// which a peering with useRemoteGateways needs on its remote side.
+	// which a peering with useRemoteGateways needs on its remote side. As
+	// in Azure, the gateway lives in a subnet named GatewaySubnet, which
+	// Subnets must hold; reads show it as that subnet's IP configuration.
 	HasGateway bool
 }
 
@@ -98,6 +100,9 @@ type SubnetSpec struct {
 	Name          string
 	AddressPrefix string
 	NSG           string
+	// RouteTable names a route table in the same resource group (seed it
+	// first with AddRouteTable).
+	RouteTable string
 }
 
 // AddVNet adds a virtual network and returns its resource ID.
@@ -136,7 +141,17 @@ func (s *Sim) AddVNet(subscriptionID, rg string, v VNetSpec) (string, error) {
 			}
 			sub.nsgID = ng.id()
 		}
+		if sn.RouteTable != "" {
+			rt := s.routeTables[lower(routeTableID(g.subID, g.name, sn.RouteTable))]
+			if rt == nil {
+				return "", fmt.Errorf("route table %s does not exist in %s", sn.RouteTable, g.name)
+			}
+			sub.routeTableID = rt.id()
+		}
 		n.subnets = append(n.subnets, sub)
+	}
+	if n.hasGateway && n.gatewaySubnet() == nil {
+		return "", fmt.Errorf("virtual network %s: a gateway needs a subnet named %s", v.Name, GatewaySubnet)
 	}
 	s.vnets[lower(n.id())] = n
 	return n.id(), nil
@@ -456,7 +471,24 @@ func (s *Sim) Application(appID string) (AppInfo, bool) {
 // PeeringInfo describes one side of a peering.
 type PeeringInfo struct {
 	Name, RemoteVNetID, PeeringState, PeeringSyncLevel, ProvisioningState string
-	UseRemoteGateways                                                     bool
+	UseRemoteGateways, AllowGatewayTransit                                bool
+}
+
+// SetAddressPrefixes changes a virtual network's address space as a
+// VNet update does (its peerings then fall out of sync): for Dragonfly's
+// side, which no customer credential can update.
+func (s *Sim) SetAddressPrefixes(vnetID string, prefixes []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vnets[lower(vnetID)]
+	if v == nil {
+		return fmt.Errorf("no virtual network %s", vnetID)
+	}
+	if e := checkAddressSpace(v, prefixes); e != nil {
+		return e
+	}
+	v.prefixes = append([]string(nil), prefixes...)
+	return nil
 }
 
 // Peering looks up a peering of a virtual network (completing operations
@@ -473,8 +505,8 @@ func (s *Sim) Peering(vnetID, name string) (PeeringInfo, bool) {
 	if p == nil {
 		return PeeringInfo{}, false
 	}
-	return PeeringInfo{Name: p.name, RemoteVNetID: p.remoteID, PeeringState: p.state, PeeringSyncLevel: syncLevel(p),
-		ProvisioningState: p.provisioning, UseRemoteGateways: p.useRemoteGateways}, true
+	return PeeringInfo{Name: p.name, RemoteVNetID: p.remoteID, PeeringState: p.state, PeeringSyncLevel: s.syncLevel(v, p),
+		ProvisioningState: p.provisioning, UseRemoteGateways: p.useRemoteGateways, AllowGatewayTransit: p.allowGatewayTransit}, true
 }
 
 // RoleAssignmentCount counts the role assignments of a principal, honoured

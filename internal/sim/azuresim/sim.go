@@ -72,6 +72,7 @@ type Sim struct {
 	rgs          map[string]*resourceGroup    // by lower-case "sub/rg"
 	vnets        map[string]*vnet             // by lower-case resource ID
 	nsgs         map[string]*nsg              // by lower-case resource ID
+	routeTables  map[string]*routeTable       // by lower-case resource ID
 	roleDefs     map[string]*roleDefinition   // custom roles, by lower-case GUID
 	assignments  map[string]*roleAssignment   // by lower-case GUID
 	ops          map[string]*operation        // by operation ID
@@ -109,6 +110,7 @@ func New(opts Options) *Sim {
 		rgs:          map[string]*resourceGroup{},
 		vnets:        map[string]*vnet{},
 		nsgs:         map[string]*nsg{},
+		routeTables:  map[string]*routeTable{},
 		roleDefs:     map[string]*roleDefinition{},
 		assignments:  map[string]*roleAssignment{},
 		ops:          map[string]*operation{},

@@ -68,6 +68,19 @@ type snapSubnet struct {
 	Name          string `json:"name"`
 	AddressPrefix string `json:"addressPrefix"`
 	NSG           string `json:"networkSecurityGroup,omitempty"`
+	RouteTable    string `json:"routeTable,omitempty"`
+}
+
+type snapRoute struct {
+	Name             string `json:"name"`
+	AddressPrefix    string `json:"addressPrefix"`
+	NextHopType      string `json:"nextHopType"`
+	NextHopIPAddress string `json:"nextHopIpAddress,omitempty"`
+}
+
+type snapRouteTable struct {
+	ID     string      `json:"id"`
+	Routes []snapRoute `json:"routes"`
 }
 
 type snapVNet struct {
@@ -124,6 +137,7 @@ type snapshot struct {
 	ResourceGroups        []snapRG         `json:"resourceGroups"`
 	VirtualNetworks       []snapVNet       `json:"virtualNetworks"`
 	NetworkSecurityGroups []snapNSG        `json:"networkSecurityGroups"`
+	RouteTables           []snapRouteTable `json:"routeTables,omitempty"`
 	RoleDefinitions       []snapRoleDef    `json:"customRoleDefinitions"`
 	RoleAssignments       []snapAssignment `json:"roleAssignments"`
 	Connections           []snapConnection `json:"dragonflyConnections"`
@@ -175,7 +189,7 @@ func (s *Sim) Snapshot() []byte {
 		v := s.vnets[k]
 		sv := snapVNet{ID: v.id(), Location: v.location, Prefixes: v.prefixes, HasGateway: v.hasGateway, Subnets: []snapSubnet{}, Peerings: []snapPeering{}}
 		for _, sn := range v.subnets {
-			sv.Subnets = append(sv.Subnets, snapSubnet{Name: sn.name, AddressPrefix: sn.prefix, NSG: sn.nsgID})
+			sv.Subnets = append(sv.Subnets, snapSubnet{Name: sn.name, AddressPrefix: sn.prefix, NSG: sn.nsgID, RouteTable: sn.routeTableID})
 		}
 		for _, p := range v.peerings {
 			sv.Peerings = append(sv.Peerings, snapPeering{Name: p.name, RemoteVNetID: p.remoteID, RemoteAddressSpace: nonNil(p.remoteSnapshot),
@@ -192,6 +206,14 @@ func (s *Sim) Snapshot() []byte {
 			sn.Rules = append(sn.Rules, snapRule{Name: r.name, ProvisioningState: r.provisioning, Properties: r.props})
 		}
 		snap.NetworkSecurityGroups = append(snap.NetworkSecurityGroups, sn)
+	}
+	for _, k := range sortedKeys(s.routeTables) {
+		rt := s.routeTables[k]
+		st := snapRouteTable{ID: rt.id(), Routes: []snapRoute{}}
+		for _, r := range rt.routes {
+			st.Routes = append(st.Routes, snapRoute{Name: r.name, AddressPrefix: r.addressPrefix, NextHopType: r.nextHopType, NextHopIPAddress: r.nextHopIPAddress})
+		}
+		snap.RouteTables = append(snap.RouteTables, st)
 	}
 	for _, k := range sortedKeys(s.roleDefs) {
 		rd := s.roleDefs[k]
