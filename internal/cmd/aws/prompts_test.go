@@ -6,6 +6,7 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
+	"github.com/dragonflydb/dfpeer/internal/sim/awssim"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 )
 
@@ -81,5 +82,34 @@ func TestOverlappingVPCIsReaskedWhereChosen(t *testing.T) {
 	}
 	if c := e.SB.DF.Connections(); len(c) != 1 || c[0].Config.Peer.VPCID != sandbox.DemoAWSVPC {
 		t.Fatalf("connections %+v", c)
+	}
+}
+
+// Dragonfly's network is the hub of its peerings: a second VPC whose range
+// overlaps a VPC already connected to the same network is refused before
+// anything is made, naming the other connection. The first connection
+// sent its CIDR block (peer.cidr_block) for exactly this.
+func TestOverlapWithAnotherConnectionOfTheNetwork(t *testing.T) {
+	e := cmdtest.NewSandbox(t, sandbox.Options{})
+	if code := e.Run(args()...); code != 0 {
+		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
+	}
+	if c := e.SB.DF.Connections(); len(c) != 1 || c[0].Config.Peer.CIDRBlock != "10.0.0.0/16" {
+		t.Fatalf("the connection does not carry the VPC's CIDR: %+v", c)
+	}
+	twin, err := e.SB.AWS.AddVPC(sandbox.AWSAccount, sandbox.AWSRegion, awssim.VPCSpec{CIDRs: []string{"10.0.128.0/17"}, Name: "twin-vpc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := state(e)
+	e.ErrOut.Reset()
+	if code := e.Run("aws", "connect", "--network", "demo-aws", "--vpc-id", twin.VPCID, "--yes", "--no-input"); code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, e.ErrOut)
+	}
+	if msg := e.ErrOut.String(); !strings.Contains(msg, "10.0.128.0/17 overlaps 10.0.0.0/16 of connection app-vpc-demo-aws") {
+		t.Errorf("refusal does not name the overlap and the connection:\n%s", msg)
+	}
+	if string(before) != string(state(e)) {
+		t.Fatalf("the refusal changed state:\n%s", cmdtest.Diff(before, state(e)))
 	}
 }

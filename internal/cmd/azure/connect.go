@@ -284,7 +284,7 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	prov := client.Provider(azprov.Inputs{
 		SubscriptionID: o.Subscription, TenantID: tenant, ResourceGroup: o.ResourceGroup, VNet: o.VNet, Region: o.Region,
 		AppName: o.AppName, AppNameGiven: o.AppNameGiven, UseRemoteGateways: o.UseRemoteGateways,
-		Port: o.Port, Ports: []int{o.Port}, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait, KeepIdentity: o.KeepIdentity,
+		Port: o.Port, Ports: o.Ports, ConnectionName: name, Timeout: f.Globals.Timeout, NoWait: o.NoWait, KeepIdentity: o.KeepIdentity,
 	})
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,

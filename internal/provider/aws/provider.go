@@ -148,7 +148,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		}
 		changes = append(changes, acls...)
 	}
-	return &peering.Observation{Changes: changes, Cloud: cloud}, nil
+	return &peering.Observation{Changes: changes, Cloud: cloud, PeerCIDRs: cloud.VPC.CIDRs}, nil
 }
 
 // wanted is what the connection asks of the VPC, and which verb asks.

@@ -254,7 +254,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 		changes = append(changes, pe.WaitConnected)
 	}
 	keepShared(changes, t, cl, p.in)
-	return &peering.Observation{Changes: changes, Cloud: cl}, nil
+	return &peering.Observation{Changes: changes, Cloud: cl, PeerCIDRs: cl.vnet.Prefixes}, nil
 }
 
 // keepShared marks the identity disconnect must leave in place: all of it

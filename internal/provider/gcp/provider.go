@@ -172,7 +172,7 @@ func (p *Provider) Observe(ctx context.Context, t peering.Target) (*peering.Obse
 	changes := append([]peering.Change{pc}, fw...)
 	changes = append(changes, p.observeActive(cl, pc))
 	changes = append(changes, overlaps...)
-	return &peering.Observation{Changes: changes, Cloud: cl}, nil
+	return &peering.Observation{Changes: changes, Cloud: cl, PeerCIDRs: rangesOf(cl.VPC)}, nil
 }
 
 // kindSubnetRange is the check that no subnet range of the VPC overlaps
@@ -346,4 +346,13 @@ func cloudOf(s *peering.State) (*Cloud, error) {
 		return nil, fmt.Errorf("gcp: the run's state holds %T, not what Observe returned", s.Cloud)
 	}
 	return cl, nil
+}
+
+// rangesOf is every primary and secondary range of the VPC's subnets.
+func rangesOf(v VPC) []string {
+	var out []string
+	for _, r := range v.Ranges() {
+		out = append(out, r.CIDR)
+	}
+	return out
 }
