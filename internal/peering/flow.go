@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dragonflydb/dfpeer/internal/poll"
 	"github.com/dragonflydb/dfpeer/internal/problem"
 	"github.com/dragonflydb/dfpeer/pkg/dfcloud"
 )
@@ -68,7 +69,9 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 		name = existing.Config.Name
 		// Under --recreate a connection already being deleted (a run
 		// interrupted after asking) is waited out, then replaced.
-		if o.Recreate && SamePeer(existing.Config.Peer, peer) && (Unrepairable(existing) || existing.Status == dfcloud.ConnectionDeleting) {
+		retrier, _ := prov.(ConnectionRetrier)
+		transient := retrier != nil && retrier.RetryConnection(existing) // an earlier run's attempt, failed too early
+		if (o.Recreate || transient) && SamePeer(existing.Config.Peer, peer) && (Unrepairable(existing) || existing.Status == dfcloud.ConnectionDeleting) {
 			replaces, existing = existing, nil
 		} else if err := checkAdoptable(existing, peer, name); err != nil {
 			return nil, err
@@ -132,26 +135,10 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 		return st.Result, interrupted(ctx, err)
 	}
 
-	o.Report.Start(fmt.Sprintf("Dragonfly connection %s", plan.Name))
-	conn, note, err := ensureConnection(ctx, o.API, net.NetworkID, plan.Name, st.Peer)
+	conn, err := connectAndWait(ctx, o, plan, st)
 	if err != nil {
-		o.Report.Fail(err)
+		fillStatus(st.Result, conn)
 		return st.Result, interrupted(ctx, err)
-	}
-	o.Report.Done(fmt.Sprintf("%s (%s)", note, conn.ConnectionID))
-	st.Connection = conn
-	st.Result.ConnectionID = conn.ConnectionID
-
-	if !Reached(conn, dfcloud.ConnectionInactive) {
-		o.Report.Start("Waiting for Dragonfly's side of the peering")
-		conn, err = WaitStatus(ctx, o.API, conn.ConnectionID, dfcloud.ConnectionInactive, o.Timeout, o.Poll, o.Report)
-		if err != nil {
-			o.Report.Fail(err)
-			fillStatus(st.Result, conn)
-			return st.Result, interrupted(ctx, err)
-		}
-		o.Report.Done(fmt.Sprintf("%s, peering %s", conn.Status, conn.PeerConnectionID))
-		st.Connection = conn
 	}
 	fillStatus(st.Result, conn)
 
@@ -183,6 +170,56 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 		o.Report.Done("active")
 	}
 	return st.Result, nil
+}
+
+// connectAndWait creates (or adopts) the connection and waits for
+// Dragonfly's half. A provider that says a failure is worth retrying
+// (ConnectionRetrier) gets the failed connection deleted and created
+// again, backing off from 1 s to 15 s, until the run's timeout.
+func connectAndWait(ctx context.Context, o Options, plan *Plan, st *State) (*dfcloud.Connection, error) {
+	retrier, _ := o.Provider.(ConnectionRetrier)
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	backoff := time.Second
+	for {
+		o.Report.Start(fmt.Sprintf("Dragonfly connection %s", plan.Name))
+		conn, note, err := ensureConnection(ctx, o.API, plan.NetworkID, plan.Name, st.Peer)
+		if err != nil {
+			o.Report.Fail(err)
+			return nil, err
+		}
+		o.Report.Done(fmt.Sprintf("%s (%s)", note, conn.ConnectionID))
+		st.Connection = conn
+		st.Result.ConnectionID = conn.ConnectionID
+		if Reached(conn, dfcloud.ConnectionInactive) {
+			return conn, nil
+		}
+		o.Report.Start("Waiting for Dragonfly's side of the peering")
+		got, err := WaitStatus(ctx, o.API, conn.ConnectionID, dfcloud.ConnectionInactive, time.Until(deadline), o.Poll, o.Report)
+		if err == nil {
+			o.Report.Done(fmt.Sprintf("%s, peering %s", got.Status, got.PeerConnectionID))
+			st.Connection = got
+			return got, nil
+		}
+		if got == nil || retrier == nil || !retrier.RetryConnection(got) || time.Until(deadline) < backoff || ctx.Err() != nil {
+			o.Report.Fail(err)
+			return got, err
+		}
+		o.Report.Done(fmt.Sprintf("failed because the cloud has not applied what it needs yet; creating it again in %s (%s)", backoff, got.StatusDetail))
+		o.Report.Start(fmt.Sprintf("Delete the failed connection %s", got.ConnectionID))
+		if err := deleteConnection(ctx, o.API, got, time.Until(deadline), o.Poll, o.Report); err != nil {
+			o.Report.Fail(err)
+			return got, err
+		}
+		o.Report.Done("deleted")
+		if err := poll.Sleep(ctx, nil, backoff); err != nil {
+			return got, err
+		}
+		backoff = min(2*backoff, 15*time.Second)
+	}
 }
 
 func fillStatus(r *Result, c *dfcloud.Connection) {

@@ -166,6 +166,15 @@ type Provider interface {
 	Remove(ctx context.Context, s *State, c Change) (note string, err error)
 }
 
+// ConnectionRetrier is implemented by a provider whose connection may fail
+// for a while after its side was prepared (Azure: until Dragonfly's new
+// role assignment is in effect, which cannot be observed). A failed
+// connection it says to retry is deleted and created again, with backoff,
+// within the run's timeout.
+type ConnectionRetrier interface {
+	RetryConnection(c *dfcloud.Connection) bool
+}
+
 // Reporter receives progress events; the command layer renders them. One
 // change is applied at a time.
 type Reporter interface {

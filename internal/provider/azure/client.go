@@ -89,8 +89,11 @@ const (
 	// roleSettle is how long dfpeer lets a role assignment for
 	// Dragonfly's principal settle before creating the connection, since
 	// it cannot see when Dragonfly's access takes effect and Dragonfly
-	// peers as soon as the connection exists.
-	roleSettle = 30 * time.Second
+	// peers as soon as the connection exists. Most assignments apply
+	// within seconds; a connection that fails because this one had not
+	// yet is deleted and created again (RetryConnection), so this is the
+	// usual case's wait, not the worst case's.
+	roleSettle = 5 * time.Second
 	// cleanupTimeout bounds removing the temporary secret after an
 	// interruption.
 	cleanupTimeout = 30 * time.Second

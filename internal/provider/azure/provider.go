@@ -497,3 +497,13 @@ func isDragonflySP(c *peering.Change) bool {
 	w, ok := c.Want.(principalWant)
 	return ok && w.Dragonfly
 }
+
+// RetryConnection implements peering.ConnectionRetrier: a connection that
+// failed because Dragonfly's role assignment on the VNet was not in effect
+// yet (Azure applies new assignments after a while) is worth creating
+// again; any other failure is not.
+func (p *Provider) RetryConnection(c *dfcloud.Connection) bool {
+	d := c.StatusDetail
+	return c.Status == dfcloud.ConnectionFailed &&
+		(strings.Contains(d, "AuthorizationFailed") || strings.Contains(d, "does not have authorization"))
+}
