@@ -24,7 +24,6 @@ func removal(t *testing.T, e *cmdtest.Env, extra ...string) peering.Removal {
 	return r
 }
 
-
 func keptKinds(r peering.Removal) map[peering.Kind]int {
 	m := map[peering.Kind]int{}
 	for _, k := range r.Kept {
