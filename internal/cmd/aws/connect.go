@@ -223,15 +223,16 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 		AccountID: o.AccountID, VPCID: o.VPCID, RouteTables: o.RouteTables, SecurityGroups: o.SecurityGroups,
 		Port: o.Port, Ports: o.Ports, ConnectionName: name, Teardown: o.Verb == connectcmd.VerbDisconnect,
 	})
+	equivalent := []string{"--network", net.Name, "--vpc-id", o.VPCID, "--region", o.Region, "--profile", o.Profile}
+	equivalent = append(equivalent, connectcmd.Repeat("--route-table", o.RouteTables)...)
+	equivalent = append(equivalent, connectcmd.Repeat("--security-group", o.SecurityGroups)...)
+	equivalent = append(append(equivalent, "--name", name), connectcmd.PortFlags(o.Ports)...)
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
-		Repair: connectcmd.CommandLine([]string{"aws", "connect"}, "--network", net.Name, "--vpc-id", o.VPCID,
-			"--region", o.Region, "--profile", o.Profile, "--name", name),
-		Equivalent: connectcmd.CommandLine([]string{"aws", "connect"}, append([]string{"--network", net.Name, "--vpc-id", o.VPCID,
-			"--region", o.Region, "--profile", o.Profile},
-			append(connectcmd.Repeat("--route-table", o.RouteTables), append(connectcmd.Repeat("--security-group", o.SecurityGroups),
-				"--name", name, "--port", connectcmd.NonDefaultPort(o.Port))...)...)...),
+		Repair: connectcmd.CommandLine([]string{"aws", "connect"}, append([]string{"--network", net.Name, "--vpc-id", o.VPCID,
+			"--region", o.Region, "--profile", o.Profile, "--name", name}, connectcmd.PortFlags(o.Ports)...)...),
+		Equivalent: connectcmd.CommandLine([]string{"aws", "connect"}, equivalent...),
 	}
 	return run.Execute(ctx)
 }

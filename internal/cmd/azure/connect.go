@@ -289,11 +289,10 @@ func ConnectRun(ctx context.Context, o *ConnectOptions) error {
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
-		Repair: connectcmd.CommandLine([]string{"azure", "connect"}, "--network", net.Name, "--subscription", o.Subscription,
-			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--name", name),
-		Equivalent: connectcmd.CommandLine(append([]string{"azure", "connect"}, map[bool][]string{true: {"--use-remote-gateways"}}[o.UseRemoteGateways]...), "--network", net.Name, "--subscription", o.Subscription,
-			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--app-name", o.AppName, "--name", name,
-			"--port", connectcmd.NonDefaultPort(o.Port)),
+		Repair: connectcmd.CommandLine([]string{"azure", "connect"}, append([]string{"--network", net.Name, "--subscription", o.Subscription,
+			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--name", name}, connectcmd.PortFlags(o.Ports)...)...),
+		Equivalent: connectcmd.CommandLine(append([]string{"azure", "connect"}, map[bool][]string{true: {"--use-remote-gateways"}}[o.UseRemoteGateways]...), append([]string{"--network", net.Name, "--subscription", o.Subscription,
+			"--resource-group", o.ResourceGroup, "--vnet", o.VNet, "--app-name", o.AppName, "--name", name}, connectcmd.PortFlags(o.Ports)...)...),
 	}
 	return run.Execute(ctx)
 }

@@ -320,13 +320,17 @@ func Repeat(flag string, values []string) []string {
 	return out
 }
 
-// NonDefaultPort is the port for a command line, empty when it is the
-// default.
-func NonDefaultPort(port int) string {
-	if port == 6379 || port == 0 {
-		return ""
+// PortFlags spells --port for a command line: nothing for the default
+// (6379 alone), else once per port.
+func PortFlags(ports []int) []string {
+	if len(ports) == 0 || (len(ports) == 1 && ports[0] == 6379) {
+		return nil
 	}
-	return strconv.Itoa(port)
+	var out []string
+	for _, p := range ports {
+		out = append(out, "--port", strconv.Itoa(p))
+	}
+	return out
 }
 
 func shellQuote(s string) string {
@@ -373,14 +377,14 @@ func (r *Run) connect(ctx context.Context) error {
 		if r.JSON {
 			return cmdutil.PrintJSON(ios.Out, plan)
 		}
-		WritePlan(ios.Out, plan)
+		WritePlan(ios.Out, plan, widthOf(ios, true))
 		fmt.Fprintln(ios.ErrOut, "Dry run: nothing was changed.")
 		return nil
 	}
 	if r.Equivalent != "" && ios.CanPrompt() {
 		fmt.Fprintf(ios.ErrOut, "To repeat this without questions:\n  %s --yes\n", r.Equivalent)
 	}
-	WritePlan(ios.ErrOut, plan)
+	WritePlan(ios.ErrOut, plan, widthOf(ios, false))
 	if err := confirm(r.Yes, r.Prompter, "Make these changes?", true); err != nil {
 		return err
 	}

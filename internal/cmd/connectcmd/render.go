@@ -47,8 +47,9 @@ func NextStepHint(r *peering.Result) string {
 	return fmt.Sprintf("The connection is %s. Follow it with: dfpeer connections wait %s --for active", r.Status, r.ConnectionID)
 }
 
-// WritePlan prints the plan as a list a person can check.
-func WritePlan(w io.Writer, p *peering.Plan) {
+// WritePlan prints the plan as a list a person can check; cols > 0 wraps
+// it at word boundaries (a terminal's width).
+func WritePlan(w io.Writer, p *peering.Plan, cols int) {
 	fmt.Fprintf(w, "Plan for connection %s (%s):\n", safe(p.Name), safe(p.Provider))
 	shown := p.Shown()
 	width := 0
@@ -56,9 +57,10 @@ func WritePlan(w io.Writer, p *peering.Plan) {
 		width = max(width, len(c.Action))
 	}
 	for _, c := range shown {
-		fmt.Fprintf(w, "  %-*s  %s: %s\n", width, c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail))
+		indent := strings.Repeat(" ", width+6)
+		fmt.Fprint(w, wrap(fmt.Sprintf("  %-*s  %s: %s", width, c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail)), cols, indent))
 		if c.Target != "" && c.Target != "Dragonfly Cloud" {
-			fmt.Fprintf(w, "  %-*s    in %s\n", width, "", safe(c.Target))
+			fmt.Fprint(w, wrap(fmt.Sprintf("  %-*s    in %s", width, "", safe(c.Target)), cols, indent+"   "))
 		}
 	}
 }

@@ -47,11 +47,11 @@ func (d *Disconnect) Execute(ctx context.Context) error {
 		if d.JSON {
 			return cmdutil.PrintJSON(ios.Out, plan)
 		}
-		WriteRemovalPlan(ios.Out, plan)
+		WriteRemovalPlan(ios.Out, plan, widthOf(ios, true))
 		fmt.Fprintln(ios.ErrOut, "Dry run: nothing was changed.")
 		return nil
 	}
-	WriteRemovalPlan(ios.ErrOut, plan)
+	WriteRemovalPlan(ios.ErrOut, plan, widthOf(ios, false))
 	if plan.IsEmpty() {
 		res, _ := peering.ApplyRemoval(ctx, opts, plan) // only gathers what is kept
 		if d.JSON {
@@ -77,8 +77,9 @@ func (d *Disconnect) Execute(ctx context.Context) error {
 	return nil
 }
 
-// WriteRemovalPlan prints what disconnect removes and what it keeps.
-func WriteRemovalPlan(w io.Writer, p *peering.Plan) {
+// WriteRemovalPlan prints what disconnect removes and what it keeps; cols
+// > 0 wraps it (a terminal's width).
+func WriteRemovalPlan(w io.Writer, p *peering.Plan, cols int) {
 	if p.Existing != nil {
 		fmt.Fprintf(w, "Disconnect %s (%s):\n", safe(p.Name), safe(p.Existing.ConnectionID))
 	} else {
@@ -89,12 +90,13 @@ func WriteRemovalPlan(w io.Writer, p *peering.Plan) {
 		return
 	}
 	for _, c := range p.Changes {
-		fmt.Fprintf(w, "  %-6s  %s: %s\n", c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail))
+		const indent = "            "
+		fmt.Fprint(w, wrap(fmt.Sprintf("  %-6s  %s: %s", c.Action, strings.ReplaceAll(string(c.Kind), "_", " "), safe(c.Detail)), cols, indent))
 		if c.Target != "" && c.Target != "Dragonfly Cloud" {
-			fmt.Fprintf(w, "            in %s\n", safe(c.Target))
+			fmt.Fprint(w, wrap(indent+"in "+safe(c.Target), cols, indent+"   "))
 		}
 		if c.Action == peering.Keep && c.Reason != "" {
-			fmt.Fprintf(w, "            kept: %s\n", safe(c.Reason))
+			fmt.Fprint(w, wrap(indent+"kept: "+safe(c.Reason), cols, indent+"      "))
 		}
 	}
 }
@@ -136,7 +138,7 @@ func (s *Status) Execute(ctx context.Context) error {
 			return err
 		}
 	} else {
-		WriteHealth(s.IO.Out, s.IO.OutColorScheme(), h)
+		WriteHealth(s.IO.Out, s.IO.OutColorScheme(), h, widthOf(s.IO, true))
 	}
 	if !h.Healthy {
 		return cmdutil.ErrProblemsFound
@@ -144,9 +146,10 @@ func (s *Status) Execute(ctx context.Context) error {
 	return nil
 }
 
-// WriteHealth prints the checks grouped by side.
-func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health) {
-	fmt.Fprintf(w, "Connection %s (%s) in network %s: %s\n", safe(h.Name), cmdutil.Dash(safe(h.ConnectionID)), safe(h.NetworkID), cmdutil.Dash(safe(h.Status)))
+// WriteHealth prints the checks grouped by side; width > 0 wraps each
+// check at word boundaries under its text (a terminal's width).
+func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health, width int) {
+	fmt.Fprint(w, wrap(fmt.Sprintf("Connection %s (%s) is %s, network %s", safe(h.Name), cmdutil.Dash(safe(h.ConnectionID)), cmdutil.Dash(safe(h.Status)), safe(h.NetworkID)), width, "  "))
 	for _, side := range []peering.Side{peering.SideDragonfly, peering.SideCloud} {
 		title := "Dragonfly Cloud"
 		if side == peering.SideCloud {
@@ -160,9 +163,9 @@ func WriteHealth(w io.Writer, cs *iostreams.ColorScheme, h *peering.Health) {
 			if c.Side != side {
 				continue
 			}
-			fmt.Fprintf(w, "  %-4s  %s: %s\n", c.Status, safe(c.Resource), safe(c.Message))
+			fmt.Fprint(w, wrap(fmt.Sprintf("  %-4s  %s: %s", c.Status, safe(c.Resource), safe(c.Message)), width, "        "))
 			if c.Fix != "" && c.Status != peering.OK {
-				fmt.Fprintf(w, "        fix: %s\n", safe(c.Fix))
+				fmt.Fprint(w, wrap("        fix: "+safe(c.Fix), width, "             "))
 			}
 		}
 	}
@@ -179,4 +182,38 @@ func where(target string) string {
 		return ""
 	}
 	return " (in " + safe(target) + ")"
+}
+
+// wrap breaks line at spaces so that no row is wider than width (0: no
+// wrapping), continuing under indent; a word longer than a row stays whole.
+func wrap(line string, width int, indent string) string {
+	if width <= len(indent)+10 || len([]rune(line)) <= width-1 {
+		return line + "\n"
+	}
+	var b strings.Builder
+	row := 0
+	for i, word := range strings.Split(line, " ") {
+		n := len([]rune(word))
+		switch {
+		case i == 0:
+		case row+1+n > width-1 && row > len(indent):
+			b.WriteString("\n" + indent)
+			row = len(indent)
+		default:
+			b.WriteByte(' ')
+			row++
+		}
+		b.WriteString(word)
+		row += n
+	}
+	return b.String() + "\n"
+}
+
+// widthOf is the width to wrap a stream's text at: the terminal's, or 0
+// (no wrapping) when the stream is not a terminal.
+func widthOf(ios *iostreams.IOStreams, stdout bool) int {
+	if (stdout && !ios.IsStdoutTTY()) || (!stdout && !ios.IsStderrTTY()) {
+		return 0
+	}
+	return ios.TerminalWidth()
 }

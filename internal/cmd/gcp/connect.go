@@ -276,12 +276,12 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	run := &connectcmd.Run{
 		IO: ios, JSON: f.Globals.JSON(), Yes: f.Globals.Yes, Timeout: f.Globals.Timeout, Poll: f.Tuning.Poll,
 		Prompter: f.Prompter, API: api, Provider: prov, Network: net, Name: name, Common: o.Common,
-		Repair: connectcmd.CommandLine([]string{"gcp", "connect"}, "--network", net.Name, "--project", cloud.Project,
-			"--vpc", o.VPC, "--name", name),
-		Equivalent: connectcmd.CommandLine([]string{"gcp", "connect"}, "--network", net.Name, "--project", cloud.Project,
+		Repair: connectcmd.CommandLine([]string{"gcp", "connect"}, append([]string{"--network", net.Name, "--project", cloud.Project,
+			"--vpc", o.VPC, "--name", name}, connectcmd.PortFlags(o.Ports)...)...),
+		Equivalent: connectcmd.CommandLine([]string{"gcp", "connect"}, append([]string{"--network", net.Name, "--project", cloud.Project,
 			"--vpc", o.VPC, "--firewall-target-tags", strings.Join(o.FirewallTargetTags, ","),
 			"--firewall-target-service-accounts", strings.Join(o.FirewallTargetServiceAccounts, ","),
-			"--name", name, "--port", connectcmd.NonDefaultPort(o.Port)),
+			"--name", name}, connectcmd.PortFlags(o.Ports)...)...),
 	}
 	return run.Execute(ctx)
 }
