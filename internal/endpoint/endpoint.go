@@ -5,6 +5,7 @@
 package endpoint
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,6 +36,9 @@ type Rule struct {
 	// HTTPSOnly refuses http even to loopback (a login endpoint: azidentity
 	// refuses it).
 	HTTPSOnly bool
+	// AllowQuery accepts a query string (a metadata document's
+	// api-version); user info and fragments are still refused.
+	AllowQuery bool
 }
 
 // Check parses raw as an absolute URL for a service that receives a
@@ -48,7 +52,7 @@ func Check(raw string, r Rule) (*url.URL, error) {
 		return nil, problem.Refuse(r.Setting, "", "", "want an absolute https:// URL such as %s", r.Example)
 	}
 	shown := Shown(u)
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.User != nil || (u.RawQuery != "" && !r.AllowQuery) || u.Fragment != "" {
 		return nil, problem.Refuse(r.Setting, shown, "", "user info, a query or a fragment is not allowed; %s is sent as a header", r.Secret)
 	}
 	if u.Scheme == "http" {
@@ -56,7 +60,7 @@ func Check(raw string, r Rule) (*url.URL, error) {
 			return nil, problem.Refuse(r.Setting, shown, "", "must use https: it receives %s", r.Secret)
 		}
 		if !IsLoopback(u.Hostname()) {
-			return nil, problem.Refuse(r.Setting, shown, "use https, or "+r.Secret+" would travel in clear text",
+			return nil, problem.Refuse(r.Setting, fmt.Sprintf("%q", shown), "use https, or "+r.Secret+" would travel in clear text",
 				"plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost)")
 		}
 	}

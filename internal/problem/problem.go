@@ -50,11 +50,17 @@ func Refusef(format string, args ...any) *Refusal {
 // Error renders the refusal naming the flag: "--vpc-id vpc-1: its CIDR
 // block overlaps …; pick another VPC".
 func (r *Refusal) Error() string {
-	subject := ""
-	if r.Input != "" {
-		subject = "--" + r.Input
+	return r.Describe(Subject(r.Input))
+}
+
+// Subject is how an input is named by default: a flag-like name
+// ("vpc-id") as its flag, anything else (an environment variable such as
+// DFCLOUD_API_URL, or words) as it is.
+func Subject(input string) string {
+	if input == "" || strings.IndexFunc(input, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') }) >= 0 {
+		return input
 	}
-	return r.Describe(subject)
+	return "--" + input
 }
 
 // Describe renders the refusal with subject naming the input ("--vpc-id",

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/dragonflydb/dfpeer/internal/endpoint"
 )
 
 // DefaultBaseURL is the Dragonfly Cloud API.
@@ -175,13 +177,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func isLoopback(host string) bool { return endpoint.IsLoopback(host) }
 
 // BaseURL returns the API's base URL.
 func (c *Client) BaseURL() string { return c.base.String() }

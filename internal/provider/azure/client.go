@@ -406,9 +406,9 @@ type metadataCloud struct {
 // whose Resource Manager is the document's own host is chosen (the host
 // serves its own cloud), or the only one.
 func LoadEndpoints(ctx context.Context, hc *http.Client, rawURL string) (Endpoints, error) {
-	u, err := checkURL(rawURL, false)
+	u, err := checkURL(rawURL, MetadataEnv, false)
 	if err != nil {
-		return Endpoints{}, problem.Refusef("%s: %v", MetadataEnv, err)
+		return Endpoints{}, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -465,17 +465,17 @@ func pickCloud(body []byte, host string) (metadataCloud, error) {
 }
 
 func (c metadataCloud) endpoints() (Endpoints, error) {
-	login, err := checkURL(c.Authentication.LoginEndpoint, true)
+	login, err := checkURL(c.Authentication.LoginEndpoint, "the metadata document's authentication.loginEndpoint", true)
 	if err != nil {
-		return Endpoints{}, fmt.Errorf("authentication.loginEndpoint: %v", err)
+		return Endpoints{}, err
 	}
-	rm, err := checkURL(c.ResourceManager, false)
+	rm, err := checkURL(c.ResourceManager, "the metadata document's resourceManager", false)
 	if err != nil {
-		return Endpoints{}, fmt.Errorf("resourceManager: %v", err)
+		return Endpoints{}, err
 	}
-	graph, err := checkURL(c.Graph, false)
+	graph, err := checkURL(c.Graph, "the metadata document's microsoftGraphResourceId", false)
 	if err != nil {
-		return Endpoints{}, fmt.Errorf("microsoftGraphResourceId: %v", err)
+		return Endpoints{}, err
 	}
 	aud := strings.TrimRight(rm.String(), "/")
 	if len(c.Authentication.Audiences) > 0 && c.Authentication.Audiences[0] != "" {
@@ -501,24 +501,11 @@ func (c metadataCloud) endpoints() (Endpoints, error) {
 }
 
 // checkURL accepts an absolute https URL, or http to a loopback host unless
-// httpsOnly (azidentity refuses a login endpoint without TLS).
-func checkURL(raw string, httpsOnly bool) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("%q is not an absolute https URL", raw)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("user info is not allowed in %s://%s", u.Scheme, u.Host)
-	}
-	if u.Scheme == "http" {
-		if httpsOnly {
-			return nil, fmt.Errorf("%s://%s must use https: the login endpoint receives credentials (azidentity refuses http)", u.Scheme, u.Host)
-		}
-		if !endpoint.IsLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("%s://%s: plain http is only allowed for loopback addresses; use https", u.Scheme, u.Host)
-		}
-	}
-	return u, nil
+// httpsOnly (azidentity refuses a login endpoint without TLS); what names
+// where the URL came from.
+func checkURL(raw, what string, httpsOnly bool) (*url.URL, error) {
+	return endpoint.Check(raw, endpoint.Rule{Setting: what, Example: "https://management.azure.com/", Secret: "a token",
+		HTTPSOnly: httpsOnly, AllowQuery: true})
 }
 
 // Graph is the handful of Microsoft Graph v1.0 calls dfpeer makes, on

@@ -212,17 +212,11 @@ func (c *Client) Close() error {
 // clients want: they append /compute/v1/projects/… themselves. Plain http
 // is only accepted for loopback: the bearer token would travel in clear.
 func computeBase(raw, what string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", problem.Refusef("%s: want an absolute URL such as https://compute.googleapis.com/compute/v1/", what)
+	u, err := endpoint.Check(raw, endpoint.Rule{Setting: what, Example: "https://compute.googleapis.com/compute/v1/", Secret: "the access token"})
+	if err != nil {
+		return "", err
 	}
-	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", problem.Refusef("%s %s: user info, a query or a fragment is not allowed", what, shown)
-	}
-	if u.Scheme == "http" && !endpoint.IsLoopback(u.Hostname()) {
-		return "", problem.Refusef("%s %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the access token would travel in clear text", what, shown)
-	}
+	shown := endpoint.Shown(u)
 	path := strings.TrimRight(u.Path, "/")
 	switch {
 	case path == "":
