@@ -273,6 +273,7 @@ func BenchFlow(b *testing.B, d sandbox.Delays, floor time.Duration, args []strin
 	b.Helper()
 	var wall time.Duration
 	calls := map[string]int{}
+	phases := map[string]time.Duration{}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		e := NewSandbox(b, sandbox.Options{Delays: &d})
@@ -282,8 +283,12 @@ func BenchFlow(b *testing.B, d sandbox.Delays, floor time.Duration, args []strin
 		if code := e.Run(args...); code != 0 {
 			b.Fatalf("exit %d: %s", code, e.ErrOut)
 		}
-		wall += time.Since(start)
+		end := time.Now()
+		wall += end.Sub(start)
 		b.StopTimer()
+		for k, d := range flowPhases(start, end, e.SB) {
+			phases[k] += d
+		}
 		calls["dfcloud"] += len(e.SB.DF.HTTP().Calls())
 		count(e.SB, calls)
 		e.SB.Close()
@@ -295,6 +300,48 @@ func BenchFlow(b *testing.B, d sandbox.Delays, floor time.Duration, args []strin
 	b.ReportMetric(float64((mean - floor).Milliseconds()), "overhead-ms/op")
 	for k, n := range calls {
 		b.ReportMetric(float64(n)/float64(b.N), k+"-calls/op")
+	}
+	for k, d := range phases {
+		b.ReportMetric(float64((d / time.Duration(b.N)).Milliseconds()), k+"-ms/op")
+	}
+}
+
+// flowPhases splits one connect run's wall time by the simulators' request
+// logs: planning (start to the connection's create), Dragonfly's side (to
+// the first change on the cloud after it), the cloud side (to the last
+// change there), and the wait for active (to the end).
+func flowPhases(start, end time.Time, sb *sandbox.Sandbox) map[string]time.Duration {
+	var created time.Time
+	for _, c := range sb.DF.HTTP().Calls() {
+		if c.Op == "connections.create" && created.IsZero() {
+			created = c.Time
+		}
+	}
+	if created.IsZero() {
+		return nil
+	}
+	var first, last time.Time
+	for _, srv := range []*simhttp.Server{sb.AWS.HTTP(), sb.GCP.HTTP(), sb.Azure.HTTP()} {
+		for _, c := range srv.Calls() {
+			if !c.Mutating || c.Time.Before(created) {
+				continue
+			}
+			if first.IsZero() || c.Time.Before(first) {
+				first = c.Time
+			}
+			if t := c.Time.Add(c.Duration); t.After(last) {
+				last = t
+			}
+		}
+	}
+	if first.IsZero() {
+		first, last = created, created
+	}
+	return map[string]time.Duration{
+		"phase-plan":        created.Sub(start),
+		"phase-dragonfly":   first.Sub(created),
+		"phase-cloud":       last.Sub(first),
+		"phase-wait-active": end.Sub(last),
 	}
 }
 
