@@ -211,7 +211,10 @@ type FirewallRule struct {
 	Protocol string `json:"protocol"`
 	Port     int    `json:"port"`
 	Source   string `json:"source"`
-	Action   string `json:"action"` // "created" or "unchanged"
+	// AppliesTo says which instances the rule reaches, where the cloud
+	// narrows it (GCP target tags or service accounts).
+	AppliesTo string `json:"applies_to,omitempty"`
+	Action    string `json:"action"` // "created" or "unchanged"
 }
 
 // Result is the summary; its JSON form is the public schema of

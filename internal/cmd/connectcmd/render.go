@@ -35,7 +35,11 @@ func WriteSummary(w io.Writer, cs *iostreams.ColorScheme, r *peering.Result) {
 		if fr.Name != "" {
 			name = fr.Name + " in " + fr.Target
 		}
-		fmt.Fprintf(w, "  Firewall: %s: allow %s %d from %s (%s)\n", safe(name), safe(fr.Protocol), fr.Port, safe(fr.Source), safe(fr.Action))
+		to := ""
+		if fr.AppliesTo != "" {
+			to = " to " + safe(fr.AppliesTo)
+		}
+		fmt.Fprintf(w, "  Firewall: %s: allow %s %d from %s%s (%s)\n", safe(name), safe(fr.Protocol), fr.Port, safe(fr.Source), to, safe(fr.Action))
 	}
 }
 

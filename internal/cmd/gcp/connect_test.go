@@ -127,7 +127,7 @@ func TestGCPConnectEndToEndAndRerun(t *testing.T) {
 	if res.Status != "active" || res.Provider != "gcp" || !strings.HasPrefix(res.PeerConnectionID, "dfcloud-") || len(res.Routes) != 0 || len(res.FirewallRules) != 1 {
 		t.Fatalf("result %+v", res)
 	}
-	if fr := res.FirewallRules[0]; fr != (peering.FirewallRule{Target: vpc, Name: ruleName, Protocol: "tcp", Port: 6379, Source: demoCIDR, Action: "created"}) {
+	if fr := res.FirewallRules[0]; fr != (peering.FirewallRule{Target: vpc, Name: ruleName, Protocol: "tcp", Port: 6379, Source: demoCIDR, AppliesTo: "every instance", Action: "created"}) {
 		t.Errorf("firewall rule %+v", fr)
 	}
 	assertConnected(t, e, 6379, nil)
@@ -175,7 +175,7 @@ func TestGCPConnectSummaryTextWithTags(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
 	out := e.Out.String()
-	for _, want := range []string{"is active", "Peering:  dfpeer-app-network-demo-gcp (yours); dfcloud-", "Firewall: " + ruleName + " in " + vpc + ": allow tcp 6380 from 192.168.0.0/16 (created)"} {
+	for _, want := range []string{"is active", "Peering:  dfpeer-app-network-demo-gcp (yours); dfcloud-", "Firewall: " + ruleName + " in " + vpc + ": allow tcp 6380 from 192.168.0.0/16 to instances tagged cache-clients, web (created)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -463,7 +463,7 @@ func (p *Provider) ensureFirewall(ctx context.Context, s *peering.State, cl *Clo
 	record := func(action string) {
 		for _, port := range want.Ports {
 			s.Result.FirewallRules = append(s.Result.FirewallRules, peering.FirewallRule{
-				Target: cl.VPC.Name, Name: want.Name, Protocol: "tcp", Port: port, Source: cl.CIDR, Action: action})
+				Target: cl.VPC.Name, Name: want.Name, Protocol: "tcp", Port: port, Source: cl.CIDR, AppliesTo: want.Targets.String(), Action: action})
 		}
 	}
 	// present reports whether the rule exists, refusing one that differs.
