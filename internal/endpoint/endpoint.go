@@ -49,7 +49,7 @@ type Rule struct {
 func Check(raw string, r Rule) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, problem.Refuse(r.Setting, "", "", "want an absolute https:// URL such as %s", r.Example)
+		return nil, problem.Refuse(r.Setting, "", "", "want an absolute URL such as %s", r.Example)
 	}
 	shown := Shown(u)
 	if u.User != nil || (u.RawQuery != "" && !r.AllowQuery) || u.Fragment != "" {
