@@ -21,6 +21,7 @@ import (
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
 	"github.com/dragonflydb/dfpeer/internal/iostreams"
 	"github.com/dragonflydb/dfpeer/internal/peering"
+	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/prompt"
 	"github.com/dragonflydb/dfpeer/internal/prompt/prompttest"
 	"github.com/dragonflydb/dfpeer/internal/sim/dfcloudsim"
@@ -457,4 +458,38 @@ func Failed(h peering.Health) []string {
 		}
 	}
 	return out
+}
+
+// Result decodes a connect command's -o json summary.
+func Result(t testing.TB, b []byte) peering.Result {
+	t.Helper()
+	var r peering.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, b)
+	}
+	return r
+}
+
+// State is the comparable state of Dragonfly's simulator and one cloud's
+// (its snapshot), without timestamps: what a refusal or a dry run must
+// leave byte for byte as it was.
+func (e *Env) State(cloud []byte) []byte {
+	return peeringtest.Timeless(append(append(e.SB.DF.Snapshot(), '\n'), cloud...))
+}
+
+// With is args followed by extra, in a new slice.
+func With(args []string, extra ...string) []string {
+	return append(append([]string{}, args...), extra...)
+}
+
+// StatusReadOnly is Status, failing the test if the run made a mutating
+// call on any of the servers: status never changes anything.
+func (e *Env) StatusReadOnly(servers []*simhttp.Server, args ...string) (int, peering.Health) {
+	e.T.Helper()
+	before := len(MutatingCalls(servers...))
+	code, h := e.Status(args...)
+	if after := len(MutatingCalls(servers...)); after != before {
+		e.T.Fatalf("status made %d mutating calls: %v", after-before, MutatingCalls(servers...)[before:])
+	}
+	return code, h
 }

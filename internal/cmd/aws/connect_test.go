@@ -18,20 +18,9 @@ const demoCIDR = "192.168.0.0/16"
 
 var connectArgs = []string{"aws", "connect", "--network", "demo-aws", "--vpc-id", sandbox.DemoAWSVPC, "--yes", "--no-input"}
 
-func args(extra ...string) []string { return append(append([]string{}, connectArgs...), extra...) }
+func args(extra ...string) []string { return cmdtest.With(connectArgs, extra...) }
 
-func state(e *cmdtest.Env) []byte {
-	return peeringtest.Timeless(append(append(e.SB.DF.Snapshot(), '\n'), e.SB.AWS.Snapshot()...))
-}
-
-func decode(t *testing.T, b []byte) peering.Result {
-	t.Helper()
-	var r peering.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("stdout is not one JSON object: %v\n%s", err, b)
-	}
-	return r
-}
+func state(e *cmdtest.Env) []byte { return e.State(e.SB.AWS.Snapshot()) }
 
 // assertConnected checks the simulators' final state: one active
 // connection, one route per table to the peering, one rule per group with
@@ -86,7 +75,7 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
-	res := decode(t, e.Out.Bytes())
+	res := cmdtest.Result(t, e.Out.Bytes())
 	if res.Status != "active" || !strings.HasPrefix(res.PeerConnectionID, "pcx-") || len(res.Routes) != 2 || len(res.FirewallRules) != 1 {
 		t.Fatalf("result %+v", res)
 	}
@@ -109,7 +98,7 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, e.ErrOut)
 	}
-	again := decode(t, e.Out.Bytes())
+	again := cmdtest.Result(t, e.Out.Bytes())
 	if again.ConnectionID != res.ConnectionID {
 		t.Fatalf("re-run used another connection: %s vs %s", again.ConnectionID, res.ConnectionID)
 	}

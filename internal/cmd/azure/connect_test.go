@@ -132,7 +132,7 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
-	res := decode(t, e.Out.Bytes())
+	res := cmdtest.Result(t, e.Out.Bytes())
 	if res.Status != "active" || res.Provider != "azure" || !strings.HasPrefix(res.PeerConnectionID, "dfcloud-") || len(res.FirewallRules) != 1 {
 		t.Fatalf("result %+v", res)
 	}
@@ -156,7 +156,7 @@ func TestConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, e.ErrOut)
 	}
-	again := decode(t, e.Out.Bytes())
+	again := cmdtest.Result(t, e.Out.Bytes())
 	if again.ConnectionID != res.ConnectionID || len(again.FirewallRules) != 1 || again.FirewallRules[0].Action != "unchanged" {
 		t.Fatalf("re-run result %+v", again)
 	}
@@ -431,7 +431,7 @@ func TestReconnectAfterDelete(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
-	first := decode(t, e.Out.Bytes())
+	first := cmdtest.Result(t, e.Out.Bytes())
 	if code := e.Run("connections", "delete", first.ConnectionID, "--yes", "--wait"); code != 0 {
 		t.Fatalf("delete: exit %d\n%s", code, e.ErrOut)
 	}
@@ -442,7 +442,7 @@ func TestReconnectAfterDelete(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("reconnect: exit %d\n%s", code, e.ErrOut)
 	}
-	second := decode(t, e.Out.Bytes())
+	second := cmdtest.Result(t, e.Out.Bytes())
 	if second.Status != "active" || second.ConnectionID == first.ConnectionID {
 		t.Fatalf("reconnect result %+v", second)
 	}
@@ -557,7 +557,7 @@ func TestPermissions(t *testing.T) {
 	if code := e2.Run(perm("connect", "--yes", "--no-input", "-o", "json")...); code != 0 {
 		t.Fatalf("connect: %s", e2.ErrOut)
 	}
-	first := decode(t, e2.Out.Bytes())
+	first := cmdtest.Result(t, e2.Out.Bytes())
 	if code := e2.Run("connections", "delete", first.ConnectionID, "--yes", "--wait"); code != 0 {
 		t.Fatalf("delete: %s", e2.ErrOut)
 	}
@@ -725,7 +725,7 @@ func TestConnectNoWait(t *testing.T) {
 	if code := e.Run(args("--no-wait", "-o", "json")...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
-	if res := decode(t, e.Out.Bytes()); res.Status != "inactive" {
+	if res := cmdtest.Result(t, e.Out.Bytes()); res.Status != "inactive" {
 		t.Errorf("status %q, want inactive (activation takes an hour here)", res.Status)
 	}
 	for _, no := range []string{"Wait for the peering to be Connected", "Waiting for the connection to become active"} {

@@ -22,8 +22,6 @@ import (
 
 	"github.com/dragonflydb/dfpeer/internal/cmdtest"
 	"github.com/dragonflydb/dfpeer/internal/cmdutil"
-	"github.com/dragonflydb/dfpeer/internal/peering"
-	"github.com/dragonflydb/dfpeer/internal/peering/peeringtest"
 	"github.com/dragonflydb/dfpeer/internal/sim/sandbox"
 )
 
@@ -31,21 +29,10 @@ const demoCIDR = "192.168.0.0/16"
 
 var connectArgs = []string{"azure", "connect", "--network", "demo-azure", "--vnet", sandbox.DemoAzureVNet, "--yes", "--no-input"}
 
-func args(extra ...string) []string { return append(append([]string{}, connectArgs...), extra...) }
+func args(extra ...string) []string { return cmdtest.With(connectArgs, extra...) }
 
 // state is both simulators' comparable state.
-func state(e *cmdtest.Env) []byte {
-	return peeringtest.Timeless(append(append(e.SB.DF.Snapshot(), '\n'), e.SB.Azure.Snapshot()...))
-}
-
-func decode(t *testing.T, b []byte) peering.Result {
-	t.Helper()
-	var r peering.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("stdout is not one JSON object: %v\n%s", err, b)
-	}
-	return r
-}
+func state(e *cmdtest.Env) []byte { return e.State(e.SB.Azure.Snapshot()) }
 
 // azState is the part of the Azure simulator's snapshot the tests check.
 type azState struct {

@@ -41,7 +41,7 @@ func connect(t *testing.T, e *cmdtest.Env) (peering.Result, *dfcloud.Network, *d
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("connect: exit %d\n%s", code, e.ErrOut)
 	}
-	res := decode(t, e.Out.Bytes())
+	res := cmdtest.Result(t, e.Out.Bytes())
 	api, err := e.F.DFCloud()
 	if err != nil {
 		t.Fatal(err)

@@ -39,24 +39,14 @@ const (
 
 var connectArgs = []string{"gcp", "connect", "--network", "demo-gcp", "--vpc", vpc, "--yes", "--no-input"}
 
-func args(extra ...string) []string { return append(append([]string{}, connectArgs...), extra...) }
+func args(extra ...string) []string { return cmdtest.With(connectArgs, extra...) }
 
 // stateDetailsTime is the instant Compute writes into a peering's
 // stateDetails ("[2026-…-08:00]: Connected."): when, not what.
 var stateDetailsTime = regexp.MustCompile(`\[\d{4}-\d\d-\d\dT[^\]]*\]`)
 
 func state(e *cmdtest.Env) []byte {
-	s := peeringtest.Timeless(append(append(e.SB.DF.Snapshot(), '\n'), e.SB.GCP.Snapshot()...))
-	return stateDetailsTime.ReplaceAll(s, []byte("[<time>]"))
-}
-
-func decode(t *testing.T, b []byte) peering.Result {
-	t.Helper()
-	var r peering.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("stdout is not one JSON object: %v\n%s", err, b)
-	}
-	return r
+	return stateDetailsTime.ReplaceAll(e.State(e.SB.GCP.Snapshot()), []byte("[<time>]"))
 }
 
 // peeringsBetween returns the peerings of project/network towards
@@ -123,7 +113,7 @@ func TestGCPConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("exit %d\n%s", code, e.ErrOut)
 	}
-	res := decode(t, e.Out.Bytes())
+	res := cmdtest.Result(t, e.Out.Bytes())
 	if res.Status != "active" || res.Provider != "gcp" || !strings.HasPrefix(res.PeerConnectionID, "dfcloud-") || len(res.Routes) != 0 || len(res.FirewallRules) != 1 {
 		t.Fatalf("result %+v", res)
 	}
@@ -151,7 +141,7 @@ func TestGCPConnectEndToEndAndRerun(t *testing.T) {
 	if code := e.Run(args("-o", "json")...); code != 0 {
 		t.Fatalf("re-run: exit %d\n%s", code, e.ErrOut)
 	}
-	again := decode(t, e.Out.Bytes())
+	again := cmdtest.Result(t, e.Out.Bytes())
 	if again.ConnectionID != res.ConnectionID || again.Status != "active" {
 		t.Fatalf("re-run: %+v vs %+v", again, res)
 	}
