@@ -43,3 +43,49 @@ func TestDisconnectConfirmationNamesWhatGoes(t *testing.T) {
 		t.Errorf("no summary:\n%s", tm.output())
 	}
 }
+
+// The questions of one step are one form: at the connection name,
+// Shift+Tab goes back to the route tables, where an answer can be revised
+// before the plan.
+func TestFormGoesBack(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	tm := startPTY(t, env(t, sb), "aws", "connect")
+	tm.expect("Dragonfly Cloud network")
+	tm.send("\r")
+	tm.expect("VPC to peer")
+	tm.send("\r")
+	tm.expect("Route tables to add the route to")
+	tm.send("\r") // both tables, the defaults
+	tm.send("\r") // the default group
+	tm.expect("Connection name")
+	tm.send("\x1b[Z") // Shift+Tab: back to the security groups
+	tm.send("\x1b[Z") // and to the route tables
+	tm.send("\x1b[B") // the second table (the main one is first)
+	tm.send(" ")      // untick it
+	tm.send("\r")
+	tm.send("\r")
+	tm.send("\r")
+	tm.expect("Make these changes?")
+	tm.send("\r")
+	if code := tm.wait(); code != 0 {
+		t.Fatalf("exit %d; screen:\n%s", code, tm.output())
+	}
+	conns := sb.DF.Connections()
+	if len(conns) != 1 || conns[0].Status != "active" {
+		t.Fatalf("connections %+v", conns)
+	}
+	routed := map[string]bool{}
+	for _, id := range []string{sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT} {
+		routes, _ := sb.AWS.RouteTable(id)
+		for _, r := range routes {
+			routed[id] = routed[id] || (r.Destination == "192.168.0.0/16" && r.Target == conns[0].PeerConnectionID)
+		}
+	}
+	if !routed[sb.Demo.AWSApp.MainRouteTableID] || routed[sb.Demo.AWSPrivateRT] {
+		t.Fatalf("the revised answer was not kept: routed %v\n%s", routed, tm.output())
+	}
+}

@@ -38,7 +38,7 @@ func (h *Huh) plain() *Lines {
 	return h.lines
 }
 
-func (h *Huh) run(field huh.Field) error {
+func (h *Huh) run(fields ...huh.Field) error {
 	if h.Out != nil {
 		// Colour follows the stream the form is drawn on, not stdout
 		// (lipgloss's default): `dfpeer … > out.txt` keeps coloured
@@ -50,7 +50,7 @@ func (h *Huh) run(field huh.Field) error {
 	if !h.Color {
 		theme = markedTheme(theme)
 	}
-	form := huh.NewForm(huh.NewGroup(field)).WithShowHelp(true).WithTheme(theme)
+	form := huh.NewForm(huh.NewGroup(fields...)).WithShowHelp(true).WithTheme(theme)
 	if h.In != nil {
 		form = form.WithInput(h.In)
 	}
@@ -138,4 +138,46 @@ func (h *Huh) Confirm(title string, def bool) (bool, error) {
 	value := def
 	field := huh.NewConfirm().Title(textsafe.Clean(title)).Affirmative("Yes").Negative("No").Value(&value)
 	return value, h.run(field)
+}
+
+// Form asks the questions as one group: Enter moves on, Shift+Tab goes
+// back to revise an earlier answer. On TERM=dumb they are asked line by
+// line.
+func (h *Huh) Form(qs []*Question) error {
+	if h.Plain {
+		return Ask(h.plain(), qs)
+	}
+	fields := make([]huh.Field, len(qs))
+	multi := make([][]string, len(qs))
+	text := make([]string, len(qs))
+	for i, q := range qs {
+		if len(q.Options) > 0 {
+			multi[i] = append([]string(nil), q.Defaults...)
+			fields[i] = huh.NewMultiSelect[string]().Title(textsafe.Clean(q.Title)).Options(huhOptions(q.Options)...).Value(&multi[i]).
+				Validate(func(v []string) error {
+					if len(v) == 0 {
+						return errors.New("select at least one (space toggles)")
+					}
+					return nil
+				})
+			continue
+		}
+		text[i] = q.Default
+		in := huh.NewInput().Title(textsafe.Clean(q.Title)).Value(&text[i])
+		if q.Validate != nil {
+			in = in.Validate(q.Validate)
+		}
+		fields[i] = in
+	}
+	if err := h.run(fields...); err != nil {
+		return err
+	}
+	for i, q := range qs {
+		if len(q.Options) > 0 {
+			q.Answer = multi[i]
+		} else {
+			q.Answer = []string{text[i]}
+		}
+	}
+	return nil
 }

@@ -209,14 +209,14 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	}
 	connecting := o.Verb == connectcmd.VerbConnect
 	// With --yes, what has a default takes it without asking.
-	if canPrompt && connecting && !f.Globals.Yes {
-		if err := o.askTargets(ctx, client, f.Prompter()); err != nil {
-			return err
-		}
-	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting && !f.Globals.Yes, o.Name, connectcmd.DefaultName(vpcName, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), false, o.Name, connectcmd.DefaultName(vpcName, net.Name))
 	if err != nil {
 		return err
+	}
+	if canPrompt && connecting && !f.Globals.Yes {
+		if name, err = o.askStep(ctx, client, f.Prompter(), name); err != nil {
+			return err
+		}
 	}
 
 	prov := client.Provider(awsprov.Inputs{
@@ -280,13 +280,16 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c Cloud, p prompt.Prompter,
 	return id, nil
 }
 
-// askTargets offers the VPC's route tables and security groups with the
-// defaults preselected.
-func (o *ConnectOptions) askTargets(ctx context.Context, c Cloud, p prompt.Prompter) error {
+// askStep asks what this step still needs — the route tables and security
+// groups (the defaults preselected) and the connection name — as one form,
+// so that an answer can be revised before the plan. It returns the name.
+func (o *ConnectOptions) askStep(ctx context.Context, c Cloud, p prompt.Prompter, defaultName string) (string, error) {
+	var qs []*prompt.Question
+	var rtQ, sgQ *prompt.Question
 	if len(o.RouteTables) == 0 {
 		rts, err := c.RouteTables(ctx, o.VPCID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if len(rts) > 0 {
 			options := make([]prompt.Option, len(rts))
@@ -300,25 +303,39 @@ func (o *ConnectOptions) askTargets(ctx context.Context, c Cloud, p prompt.Promp
 				}
 				options[i] = prompt.Option{Label: label, Value: rt.ID}
 			}
-			if o.RouteTables, err = p.MultiSelect("Route tables to add the route to", options, awsprov.DefaultRouteTables(rts)); err != nil {
-				return err
-			}
+			rtQ = &prompt.Question{Title: "Route tables to add the route to", Options: options, Defaults: awsprov.DefaultRouteTables(rts)}
+			qs = append(qs, rtQ)
 		}
 	}
 	if len(o.SecurityGroups) == 0 {
 		sgs, err := c.SecurityGroups(ctx, o.VPCID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if len(sgs) > 0 {
 			options := make([]prompt.Option, len(sgs))
 			for i, g := range sgs {
 				options[i] = prompt.Option{Label: fmt.Sprintf("%s  %s  %s", g.ID, g.Name, g.Description), Value: g.ID}
 			}
-			if o.SecurityGroups, err = p.MultiSelect(fmt.Sprintf("Security groups to open TCP %d in", o.Port), options, awsprov.DefaultSecurityGroups(sgs)); err != nil {
-				return err
-			}
+			sgQ = &prompt.Question{Title: fmt.Sprintf("Security groups to open TCP %d in", o.Port), Options: options, Defaults: awsprov.DefaultSecurityGroups(sgs)}
+			qs = append(qs, sgQ)
 		}
 	}
-	return nil
+	nameQ := &prompt.Question{Title: "Connection name", Default: defaultName, Validate: connectcmd.ValidateName}
+	if o.Name == "" {
+		qs = append(qs, nameQ)
+	}
+	if err := prompt.Ask(p, qs); err != nil {
+		return "", err
+	}
+	if rtQ != nil {
+		o.RouteTables = rtQ.Answer
+	}
+	if sgQ != nil {
+		o.SecurityGroups = sgQ.Answer
+	}
+	if o.Name != "" {
+		return o.Name, nil
+	}
+	return nameQ.Answer[0], nil
 }

@@ -257,14 +257,15 @@ func connectRun(ctx context.Context, o *ConnectOptions) error {
 	connecting := o.Verb == connectcmd.VerbConnect
 	// With --yes, what has a default takes it without asking; an explicit
 	// --firewall-target-tags '' means every instance.
-	if canPrompt && connecting && !f.Globals.Yes && !o.TargetsGiven && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0 {
-		if err := o.askTags(f.Prompter()); err != nil {
-			return err
-		}
-	}
-	name, err := connectcmd.ChooseName(f.Prompter(), canPrompt && connecting && !f.Globals.Yes, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
+	name, err := connectcmd.ChooseName(f.Prompter(), false, o.Name, connectcmd.DefaultName(o.VPC, net.Name))
 	if err != nil {
 		return err
+	}
+	if canPrompt && connecting && !f.Globals.Yes {
+		askTags := !o.TargetsGiven && len(o.FirewallTargetTags) == 0 && len(o.FirewallTargetServiceAccounts) == 0
+		if name, err = o.askStep(f.Prompter(), askTags, name); err != nil {
+			return err
+		}
 	}
 
 	prov := cloud.Provider(gcpprov.Inputs{
@@ -314,19 +315,35 @@ func (o *ConnectOptions) askVPC(ctx context.Context, c *Cloud, p prompt.Prompter
 	return err
 }
 
-// askTags lets the user narrow the firewall rule to tagged instances.
-func (o *ConnectOptions) askTags(p prompt.Prompter) error {
-	answer, err := p.Input(fmt.Sprintf("Firewall rule target tags, comma-separated (empty: every instance of %s)", o.VPC), "", func(s string) error {
-		if err := validateTags(splitList(s)); err != nil {
-			return fmt.Errorf("network tags are lower-case letters, digits or hyphens, starting with a letter")
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+// askStep asks what this step still needs — the target tags (which
+// narrow the firewall rule) and the connection name — as one form, so an
+// answer can be revised before the plan. It returns the name.
+func (o *ConnectOptions) askStep(p prompt.Prompter, askTags bool, defaultName string) (string, error) {
+	var qs []*prompt.Question
+	tagsQ := &prompt.Question{Title: fmt.Sprintf("Firewall rule target tags, comma-separated (empty: every instance of %s)", o.VPC),
+		Validate: func(s string) error {
+			if err := validateTags(splitList(s)); err != nil {
+				return fmt.Errorf("network tags are lower-case letters, digits or hyphens, starting with a letter")
+			}
+			return nil
+		}}
+	if askTags {
+		qs = append(qs, tagsQ)
 	}
-	o.FirewallTargetTags = splitList(answer)
-	return nil
+	nameQ := &prompt.Question{Title: "Connection name", Default: defaultName, Validate: connectcmd.ValidateName}
+	if o.Name == "" {
+		qs = append(qs, nameQ)
+	}
+	if err := prompt.Ask(p, qs); err != nil {
+		return "", err
+	}
+	if askTags {
+		o.FirewallTargetTags = splitList(tagsQ.Answer[0])
+	}
+	if o.Name != "" {
+		return o.Name, nil
+	}
+	return nameQ.Answer[0], nil
 }
 
 func splitList(s string) []string {
