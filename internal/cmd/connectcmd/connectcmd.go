@@ -382,7 +382,7 @@ func (r *Run) connect(ctx context.Context) error {
 		return nil
 	}
 	if r.Equivalent != "" && ios.CanPrompt() {
-		fmt.Fprintf(ios.ErrOut, "To repeat this without questions:\n  %s --yes\n", r.Equivalent)
+		fmt.Fprintf(ios.ErrOut, "To repeat this without questions:\n%s", shellWrap(r.Equivalent+" --yes", widthOf(ios, false)))
 	}
 	WritePlan(ios.ErrOut, plan, widthOf(ios, false))
 	if err := confirm(r.Yes, r.Prompter, "Make these changes?", true); err != nil {
@@ -417,4 +417,36 @@ func confirm(yes bool, p func() prompt.Prompter, question string, def bool) erro
 		return cmdutil.ErrCancelled
 	}
 	return nil
+}
+
+// shellWrap lays a command out for copying: indented, and at a terminal's
+// width broken between flags with shell line continuations.
+func shellWrap(cmd string, width int) string {
+	words := strings.Split(cmd, " ")
+	var b strings.Builder
+	b.WriteString("  ")
+	row := 2
+	for i, w := range words {
+		// Keep a flag with its value: break only before a flag.
+		if i > 0 && width > 0 && strings.HasPrefix(w, "--") {
+			next := len(w)
+			if i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") {
+				next += 1 + len(words[i+1])
+			}
+			if row+1+next+2 > width-1 {
+				b.WriteString(" \\\n    ")
+				row = 4
+				b.WriteString(w)
+				row += len(w)
+				continue
+			}
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+			row++
+		}
+		b.WriteString(w)
+		row += len(w)
+	}
+	return b.String() + "\n"
 }
