@@ -396,3 +396,27 @@ func newRequestID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// startRemoval starts a delete through the retry loop. What is gone
+// already (404) needs no operation: nil, nil. Busy is returned as it is,
+// for untilNotBusy; anything else is classified as step.
+func (c *Client) startRemoval(ctx context.Context, step string, call func(context.Context) (*compute.Operation, error)) (*computepb.Operation, error) {
+	var op *computepb.Operation
+	err := c.do(ctx, func(ctx context.Context) error {
+		o, err := call(ctx)
+		if err != nil {
+			return err
+		}
+		op = o.Proto()
+		return nil
+	})
+	switch {
+	case statusCode(err) == 404:
+		return nil, nil // removed meanwhile
+	case busy(err):
+		return nil, err
+	case err != nil:
+		return nil, classify(step, err)
+	}
+	return op, nil
+}

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dragonflydb/dfpeer/internal/problem"
 	"sort"
 	"strings"
+
+	"github.com/dragonflydb/dfpeer/internal/problem"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"

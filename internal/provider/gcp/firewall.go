@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/dragonflydb/dfpeer/internal/peering"
@@ -609,23 +610,10 @@ func (p *Provider) removeFirewall(ctx context.Context, s *peering.State, cl *Clo
 			note = "kept: " + why
 			return true, nil
 		}
-		err = p.c.do(ctx, func(ctx context.Context) error {
-			o, err := p.c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: cl.Project, Firewall: name, RequestId: &reqID})
-			if err != nil {
-				return err
-			}
-			op = o.Proto()
-			return nil
+		op, err = p.c.startRemoval(ctx, fmt.Sprintf("deleting firewall rule %s (compute.firewalls.delete)", name), func(ctx context.Context) (*compute.Operation, error) {
+			return p.c.Firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: cl.Project, Firewall: name, RequestId: &reqID})
 		})
-		switch {
-		case statusCode(err) == 404:
-			return true, nil // deleted meanwhile
-		case busy(err):
-			return false, err
-		case err != nil:
-			return false, classify(fmt.Sprintf("deleting firewall rule %s (compute.firewalls.delete)", name), err)
-		}
-		return true, nil
+		return err == nil, err
 	})
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/dragonflydb/dfpeer/internal/peering"
@@ -310,26 +311,13 @@ func (p *Provider) removePeering(ctx context.Context, s *peering.State, cl *Clou
 			gone = "kept: " + why
 			return true, nil
 		}
-		err = p.c.do(ctx, func(ctx context.Context) error {
-			o, err := p.c.Networks.RemovePeering(ctx, &computepb.RemovePeeringNetworkRequest{
+		op, err = p.c.startRemoval(ctx, fmt.Sprintf("removing peering %s from %s (compute.networks.removePeering)", name, cl.VPC.Name), func(ctx context.Context) (*compute.Operation, error) {
+			return p.c.Networks.RemovePeering(ctx, &computepb.RemovePeeringNetworkRequest{
 				Project: cl.Project, Network: cl.VPC.Name, RequestId: &reqID,
 				NetworksRemovePeeringRequestResource: &computepb.NetworksRemovePeeringRequest{Name: proto(name)},
 			})
-			if err != nil {
-				return err
-			}
-			op = o.Proto()
-			return nil
 		})
-		switch {
-		case statusCode(err) == 404:
-			return true, nil // removed meanwhile
-		case busy(err):
-			return false, err
-		case err != nil:
-			return false, classify(fmt.Sprintf("removing peering %s from %s (compute.networks.removePeering)", name, cl.VPC.Name), err)
-		}
-		return true, nil
+		return err == nil, err
 	})
 	if err != nil {
 		return "", err
