@@ -162,24 +162,12 @@ func (a *networkACL) xml() naclXML {
 var naclFilters = filterSet[*networkACL]{
 	tagsOf: func(a *networkACL) map[string]string { return a.Tags },
 	attrs: map[string]func(*networkACL) []string{
-		"network-acl-id": func(a *networkACL) []string { return []string{a.ID} },
-		"vpc-id":         func(a *networkACL) []string { return []string{a.VPCID} },
-		"owner-id":       func(a *networkACL) []string { return []string{a.Account} },
-		"default":        func(a *networkACL) []string { return []string{strconv.FormatBool(a.IsDefault)} },
-		"association.subnet-id": func(a *networkACL) []string {
-			var out []string
-			for _, as := range a.Assocs {
-				out = append(out, as.SubnetID)
-			}
-			return out
-		},
-		"association.association-id": func(a *networkACL) []string {
-			var out []string
-			for _, as := range a.Assocs {
-				out = append(out, as.ID)
-			}
-			return out
-		},
+		"network-acl-id":             func(a *networkACL) []string { return []string{a.ID} },
+		"vpc-id":                     func(a *networkACL) []string { return []string{a.VPCID} },
+		"owner-id":                   func(a *networkACL) []string { return []string{a.Account} },
+		"default":                    func(a *networkACL) []string { return []string{strconv.FormatBool(a.IsDefault)} },
+		"association.subnet-id":      func(a *networkACL) []string { return each(a.Assocs, func(as naclAssoc) string { return as.SubnetID }) },
+		"association.association-id": func(a *networkACL) []string { return each(a.Assocs, func(as naclAssoc) string { return as.ID }) },
 		"association.network-acl-id": func(a *networkACL) []string {
 			if len(a.Assocs) == 0 {
 				return nil
@@ -187,26 +175,10 @@ var naclFilters = filterSet[*networkACL]{
 			return []string{a.ID}
 		},
 		"entry.rule-number": func(a *networkACL) []string {
-			var out []string
-			for _, e := range a.Entries {
-				out = append(out, strconv.Itoa(e.RuleNumber))
-			}
-			return out
+			return each(a.Entries, func(e naclEntry) string { return strconv.Itoa(e.RuleNumber) })
 		},
-		"entry.rule-action": func(a *networkACL) []string {
-			var out []string
-			for _, e := range a.Entries {
-				out = append(out, e.RuleAction)
-			}
-			return out
-		},
-		"entry.cidr": func(a *networkACL) []string {
-			var out []string
-			for _, e := range a.Entries {
-				out = append(out, e.CIDR)
-			}
-			return out
-		},
+		"entry.rule-action": func(a *networkACL) []string { return each(a.Entries, func(e naclEntry) string { return e.RuleAction }) },
+		"entry.cidr":        func(a *networkACL) []string { return each(a.Entries, func(e naclEntry) string { return e.CIDR }) },
 	},
 }
 
@@ -431,4 +403,13 @@ func (s *Sim) deleteNetworkACLEntry(c *ec2Call) (ec2Resp, *apiError) {
 	}
 	a.Entries = append(a.Entries[:at], a.Entries[at+1:]...)
 	return &returnResp{Return: true}, nil
+}
+
+// each maps xs to the strings a filter compares.
+func each[T any](xs []T, f func(T) string) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return out
 }
