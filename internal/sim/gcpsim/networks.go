@@ -240,15 +240,8 @@ func (s *Sim) getNetwork(w http.ResponseWriter, r *http.Request, pp params) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance()
-	path := networkPath(pp["project"], pp["network"])
-	p, err := s.projectFor(pp["project"], "compute.networks.get", path)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	n := p.networks[pp["network"]]
-	if n == nil {
-		writeError(w, errNotFound(path))
+	_, n, ok := s.addressedNetwork(w, pp, "compute.networks.get")
+	if !ok {
 		return
 	}
 	writeProto(w, n.proto())

@@ -75,14 +75,8 @@ func (s *Sim) listPeeringRoutes(w http.ResponseWriter, r *http.Request, pp param
 	defer s.mu.Unlock()
 	s.advance()
 	path := networkPath(pp["project"], pp["network"])
-	p, err := s.projectFor(pp["project"], "compute.networks.listPeeringRoutes", path)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	n := p.networks[pp["network"]]
-	if n == nil {
-		writeError(w, errNotFound(path))
+	p, n, ok := s.addressedNetwork(w, pp, "compute.networks.listPeeringRoutes")
+	if !ok {
 		return
 	}
 	q := r.URL.Query()

@@ -37,18 +37,28 @@ func (s *Sim) accept(w http.ResponseWriter, r *http.Request, op *operation) {
 	writeProto(w, op.proto(s.now()))
 }
 
-// localNetwork is the common start of the peering methods: permission,
-// project, network, requestId replay.
-func (s *Sim) localNetwork(w http.ResponseWriter, r *http.Request, pp params, permission string) (*network, bool) {
+// addressedNetwork finds the network a request names, after the
+// permission check; when it cannot, it has written Compute's error.
+func (s *Sim) addressedNetwork(w http.ResponseWriter, pp params, permission string) (*project, *network, bool) {
 	path := networkPath(pp["project"], pp["network"])
 	p, err := s.projectFor(pp["project"], permission, path)
 	if err != nil {
 		writeError(w, err)
-		return nil, false
+		return nil, nil, false
 	}
 	n := p.networks[pp["network"]]
 	if n == nil {
 		writeError(w, errNotFound(path))
+		return nil, nil, false
+	}
+	return p, n, true
+}
+
+// localNetwork is the common start of the peering methods: permission,
+// project, network, requestId replay.
+func (s *Sim) localNetwork(w http.ResponseWriter, r *http.Request, pp params, permission string) (*network, bool) {
+	p, n, ok := s.addressedNetwork(w, pp, permission)
+	if !ok {
 		return nil, false
 	}
 	prev, err := s.replayed(p.id, r)
