@@ -338,20 +338,32 @@ func (a *networkACL) entryAt(n int, egress bool) int {
 	return -1
 }
 
-func (s *Sim) createNetworkACLEntry(c *ec2Call) (ec2Resp, *apiError) {
+// entryRequest reads a Create/ReplaceNetworkAclEntry request: the ACL, the
+// entry it describes, and the index of the entry already at its rule
+// number and direction (-1 when none).
+func (s *Sim) entryRequest(c *ec2Call) (*networkACL, naclEntry, int, *apiError) {
 	a, aerr := s.aclOf(c)
 	if aerr != nil {
-		return nil, aerr
+		return nil, naclEntry{}, 0, aerr
 	}
 	n, egress, aerr := entryKey(c)
 	if aerr != nil {
-		return nil, aerr
+		return nil, naclEntry{}, 0, aerr
 	}
 	e, aerr := entryFromParams(c, n, egress)
 	if aerr != nil {
+		return nil, naclEntry{}, 0, aerr
+	}
+	return a, e, a.entryAt(n, egress), nil
+}
+
+func (s *Sim) createNetworkACLEntry(c *ec2Call) (ec2Resp, *apiError) {
+	a, e, at, aerr := s.entryRequest(c)
+	if aerr != nil {
 		return nil, aerr
 	}
-	if a.entryAt(n, egress) >= 0 {
+	n := e.RuleNumber
+	if at >= 0 {
 		return nil, clientErr("NetworkAclEntryAlreadyExists", "The network acl entry identified by %d already exists.", n)
 	}
 	if c.dryRun {
@@ -362,19 +374,11 @@ func (s *Sim) createNetworkACLEntry(c *ec2Call) (ec2Resp, *apiError) {
 }
 
 func (s *Sim) replaceNetworkACLEntry(c *ec2Call) (ec2Resp, *apiError) {
-	a, aerr := s.aclOf(c)
+	a, e, at, aerr := s.entryRequest(c)
 	if aerr != nil {
 		return nil, aerr
 	}
-	n, egress, aerr := entryKey(c)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := entryFromParams(c, n, egress)
-	if aerr != nil {
-		return nil, aerr
-	}
-	at := a.entryAt(n, egress)
+	n := e.RuleNumber
 	if at < 0 {
 		return nil, clientErr("InvalidNetworkAclEntry.NotFound", "The network acl entry identified by %d does not exist.", n)
 	}
