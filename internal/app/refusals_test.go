@@ -68,13 +68,6 @@ func replace(base []string, flag, v string) []string {
 // a single API call.
 func TestEveryRefusal(t *testing.T) {
 	huge := strings.Repeat("n", hugeSize)
-	keyFile := func(t *testing.T, content string) string {
-		path := filepath.Join(t.TempDir(), "key")
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	for _, tc := range []struct {
 		name     string
 		vars     map[string]string
@@ -179,13 +172,6 @@ func static(args ...string) func(*testing.T) []string {
 // with no request made and the key never echoed.
 func TestSettingsRefusedBeforeFirstRequest(t *testing.T) {
 	const keyA, keyB = "dfc-secret-first-line", "dfc-secret-second-line"
-	writeKey := func(t *testing.T, content string) string {
-		path := filepath.Join(t.TempDir(), "key")
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	for _, tc := range []struct {
 		name     string
 		vars     map[string]string
@@ -201,7 +187,7 @@ func TestSettingsRefusedBeforeFirstRequest(t *testing.T) {
 		{"key with escape", map[string]string{"DFCLOUD_API_KEY": keyA + "\x1b[2J"}, static("networks", "get", "prod"), "DFCLOUD_API_KEY: the API key contains a control character"},
 		{"key not ASCII", map[string]string{"DFCLOUD_API_KEY": keyA + "é"}, static("networks", "list"), "DFCLOUD_API_KEY: the API key contains a non-ASCII character"},
 		{"key file of two lines", map[string]string{"DFCLOUD_API_KEY": ""}, func(t *testing.T) []string {
-			return []string{"networks", "list", "--api-key-file", writeKey(t, keyA+"\n"+keyB+"\n")}
+			return []string{"networks", "list", "--api-key-file", keyFile(t, keyA+"\n"+keyB+"\n")}
 		}, "--api-key-file"},
 		{"key on stdin of two lines", map[string]string{"DFCLOUD_API_KEY": ""}, static("networks", "list", "--api-key-file", "-"), "--api-key-file -: the API key contains a control character"},
 	} {
@@ -226,7 +212,7 @@ func TestSettingsRefusedBeforeFirstRequest(t *testing.T) {
 	// A single trailing newline in a key file is fine.
 	e := cmdtest.New(t, cmdtest.Options{})
 	e.Vars["DFCLOUD_API_KEY"] = ""
-	if code := e.Run("networks", "list", "--api-key-file", writeKey(t, cmdtest.APIKey+"\n")); code != 0 {
+	if code := e.Run("networks", "list", "--api-key-file", keyFile(t, cmdtest.APIKey+"\n")); code != 0 {
 		t.Fatalf("key file with a trailing newline: exit %d: %s", code, e.ErrOut)
 	}
 }
@@ -239,4 +225,13 @@ func TestHelpOnlyWhenAsked(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %.200q, stderr %q", args, code, e.Out, e.ErrOut)
 		}
 	}
+}
+
+// keyFile writes an API key file (mode 0600) for --api-key-file.
+func keyFile(t *testing.T, content string) string {
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
