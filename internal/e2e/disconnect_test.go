@@ -78,13 +78,7 @@ func TestFormGoesBack(t *testing.T) {
 	if len(conns) != 1 || conns[0].Status != "active" {
 		t.Fatalf("connections %+v", conns)
 	}
-	routed := map[string]bool{}
-	for _, id := range []string{sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT} {
-		routes, _ := sb.AWS.RouteTable(id)
-		for _, r := range routes {
-			routed[id] = routed[id] || (r.Destination == "192.168.0.0/16" && r.Target == conns[0].PeerConnectionID)
-		}
-	}
+	routed := routedTo(sb, conns[0].PeerConnectionID, sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT)
 	if !routed[sb.Demo.AWSApp.MainRouteTableID] || routed[sb.Demo.AWSPrivateRT] {
 		t.Fatalf("the revised answer was not kept: routed %v\n%s", routed, tm.output())
 	}

@@ -217,13 +217,9 @@ func TestInteractiveConnectInPTY(t *testing.T) {
 	if len(conns) != 1 || conns[0].Status != "active" || conns[0].Config.Name != "app-vpc-demo-aws" {
 		t.Fatalf("connections %+v", conns)
 	}
-	for _, id := range []string{sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT} {
-		routes, _ := sb.AWS.RouteTable(id)
-		found := false
-		for _, r := range routes {
-			found = found || (r.Destination == "192.168.0.0/16" && r.Target == conns[0].PeerConnectionID)
-		}
-		if !found {
+	for id, ok := range routedTo(sb, conns[0].PeerConnectionID, sb.Demo.AWSApp.MainRouteTableID, sb.Demo.AWSPrivateRT) {
+		if !ok {
+			routes, _ := sb.AWS.RouteTable(id)
 			t.Errorf("no route to the peering in %s: %+v", id, routes)
 		}
 	}
@@ -400,4 +396,18 @@ func TestSandboxServe(t *testing.T) {
 		t.Fatalf("client against the served sandbox: %v\n%s", err, got)
 	}
 	srv.stop(t)
+}
+
+// routedTo says, for each table, whether it routes the demo network's CIDR
+// to the peering pcx.
+func routedTo(sb *sandbox.Sandbox, pcx string, tables ...string) map[string]bool {
+	out := map[string]bool{}
+	for _, id := range tables {
+		routes, _ := sb.AWS.RouteTable(id)
+		out[id] = false
+		for _, r := range routes {
+			out[id] = out[id] || (r.Destination == "192.168.0.0/16" && r.Target == pcx)
+		}
+	}
+	return out
 }
