@@ -72,9 +72,9 @@ func MakeRemovalPlan(ctx context.Context, o DisconnectOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := o.API.ListConnections(ctx)
+	all, err := listConnections(ctx, o.API)
 	if err != nil {
-		return nil, fmt.Errorf("listing connections: %w", err)
+		return nil, err
 	}
 	var conn *dfcloud.Connection
 	if o.ID != "" {
@@ -83,8 +83,8 @@ func MakeRemovalPlan(ctx context.Context, o DisconnectOptions) (*Plan, error) {
 				conn = &all[i]
 			}
 		}
-	} else if conn, err = findConnection(ctx, o.API, net.NetworkID, o.Name, peer, o.NameGiven); err != nil {
-		return nil, err
+	} else {
+		conn = pickConnection(all, net.NetworkID, o.Name, peer, o.NameGiven)
 	}
 	name := o.Name
 	var others []dfcloud.Connection

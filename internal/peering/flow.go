@@ -60,10 +60,12 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 		return nil, err
 	}
 	name := o.Name
-	existing, err := findConnection(ctx, o.API, net.NetworkID, name, peer, o.NameGiven)
+	// One list serves finding the connection and the hub check.
+	all, err := listConnections(ctx, o.API)
 	if err != nil {
 		return nil, err
 	}
+	existing := pickConnection(all, net.NetworkID, name, peer, o.NameGiven)
 	var replaces *dfcloud.Connection
 	if existing != nil {
 		name = existing.Config.Name
@@ -81,7 +83,7 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHub(ctx, o.API, net, name, peer, obs.PeerCIDRs); err != nil {
+	if err := checkHub(all, net, name, peer, obs.PeerCIDRs); err != nil {
 		return nil, err
 	}
 	if len(obs.PeerCIDRs) > 0 && peer.CIDRBlock == "" && existing == nil {
@@ -145,11 +147,12 @@ func Apply(ctx context.Context, o Options, plan *Plan) (*Result, error) {
 	if err := ensurePhase(ctx, prov, st, plan.Changes, AfterInactive); err != nil {
 		return st.Result, interrupted(ctx, err)
 	}
-	if prov.Name() != "aws" { // AWS's side is the acceptance of Dragonfly's peering
-		for _, c := range plan.Changes {
-			if c.Kind == KindPeering && c.ID != "" && st.Result.LocalPeering == "" {
-				st.Result.LocalPeering = c.ID[strings.LastIndex(c.ID, "/")+1:] // a resource ID's name
-			}
+	// Your side's peering, where it is a resource of its own: not where
+	// it is Dragonfly's peering accepted (AWS), which the result names.
+	for _, c := range plan.Changes {
+		name := c.ID[strings.LastIndex(c.ID, "/")+1:] // a resource ID's name
+		if c.Kind == KindPeering && name != "" && name != st.Result.PeerConnectionID && st.Result.LocalPeering == "" {
+			st.Result.LocalPeering = name
 		}
 	}
 
@@ -262,14 +265,27 @@ func interrupted(ctx context.Context, err error) error {
 	return err
 }
 
-// findConnection returns the non-deleted connection named name in the
-// network or, unless the name was the user's choice, the one to the same
-// peer.
+// findConnection lists the connections and picks one (pickConnection).
 func findConnection(ctx context.Context, api API, networkID, name string, peer dfcloud.Peer, nameGiven bool) (*dfcloud.Connection, error) {
+	all, err := listConnections(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	return pickConnection(all, networkID, name, peer, nameGiven), nil
+}
+
+func listConnections(ctx context.Context, api API) ([]dfcloud.Connection, error) {
 	all, err := api.ListConnections(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
+	return all, nil
+}
+
+// pickConnection returns the non-deleted connection named name in the
+// network or, unless the name was the user's choice, the one to the same
+// peer.
+func pickConnection(all []dfcloud.Connection, networkID, name string, peer dfcloud.Peer, nameGiven bool) *dfcloud.Connection {
 	var samePeer *dfcloud.Connection
 	for i := range all {
 		c := &all[i]
@@ -277,16 +293,16 @@ func findConnection(ctx context.Context, api API, networkID, name string, peer d
 			continue
 		}
 		if c.Config.Name == name {
-			return c, nil
+			return c
 		}
 		if samePeer == nil && SamePeer(c.Config.Peer, peer) && c.Status != dfcloud.ConnectionDeleting {
 			samePeer = c
 		}
 	}
 	if !nameGiven {
-		return samePeer, nil
+		return samePeer
 	}
-	return nil, nil
+	return nil
 }
 
 // SamePeer reports whether an existing connection's peer is the one this
@@ -310,14 +326,7 @@ func SamePeer(a, b dfcloud.Peer) bool {
 // peering with VnetAddressSpaceOverlapsWithAlreadyPeeredVnet, GCP with an
 // overlapping route). Connections that did not send their cidr_block are
 // not known and cannot be checked.
-func checkHub(ctx context.Context, api API, net *dfcloud.Network, name string, peer dfcloud.Peer, blocks []string) error {
-	if len(blocks) == 0 {
-		return nil
-	}
-	all, err := api.ListConnections(ctx)
-	if err != nil {
-		return fmt.Errorf("listing connections: %w", err)
-	}
+func checkHub(all []dfcloud.Connection, net *dfcloud.Network, name string, peer dfcloud.Peer, blocks []string) error {
 	for _, c := range all {
 		other := c.Config.Peer.CIDRBlock
 		if c.Config.NetworkID != net.NetworkID || c.Config.Name == name || other == "" || SamePeer(c.Config.Peer, peer) ||
