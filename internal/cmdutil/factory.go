@@ -223,7 +223,7 @@ func checkAPIURL(raw, source string) error {
 	if err := checkPort(u); err != nil {
 		return FlagErrorf("%s %s: %v", source, shown, err)
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !endpoint.IsLoopback(u.Hostname()) {
 		return FlagErrorf("%s %q: plain http is only allowed for loopback addresses (127.0.0.1, ::1, localhost); use https, or the API key would travel in clear text", source, shown)
 	}
 	return nil
@@ -261,9 +261,6 @@ func checkAPIKey(key string) error {
 	}
 	return nil
 }
-
-// IsLoopback reports whether host names this machine.
-func IsLoopback(host string) bool { return endpoint.IsLoopback(host) }
 
 // Version and Commit are set at build time with -ldflags -X.
 var (

@@ -73,7 +73,7 @@ func MakePlan(ctx context.Context, o Options) (*Plan, error) {
 		// interrupted after asking) is waited out, then replaced.
 		retrier, _ := prov.(ConnectionRetrier)
 		transient := retrier != nil && retrier.RetryConnection(existing) // an earlier run's attempt, failed too early
-		if (o.Recreate || transient) && SamePeer(existing.Config.Peer, peer) && (Unrepairable(existing) || existing.Status == dfcloud.ConnectionDeleting) {
+		if (o.Recreate || transient) && SamePeer(existing.Config.Peer, peer) && (unrepairable(existing) || existing.Status == dfcloud.ConnectionDeleting) {
 			replaces, existing = existing, nil
 		} else if err := checkAdoptable(existing, peer, name); err != nil {
 			return nil, err
@@ -349,10 +349,10 @@ func vpcWord(p dfcloud.Peer) string {
 	return "VPC"
 }
 
-// Unrepairable says a connection cannot be brought back in place: the
+// unrepairable says a connection cannot be brought back in place: the
 // API cannot update a connection, so only deleting and creating it again
 // helps (connect --recreate).
-func Unrepairable(c *dfcloud.Connection) bool {
+func unrepairable(c *dfcloud.Connection) bool {
 	return c.Status == dfcloud.ConnectionFailed || c.Status == dfcloud.ConnectionIrrecoverable
 }
 
@@ -388,7 +388,7 @@ func checkAdoptable(c *dfcloud.Connection, peer dfcloud.Peer, name string) error
 			detail = "no detail given"
 		}
 		fix := fmt.Sprintf("delete it with 'dfpeer connections delete %s --wait' and run again", c.ConnectionID)
-		if Unrepairable(c) {
+		if unrepairable(c) {
 			fix = "it cannot be repaired in place: add --recreate to delete it and create it again"
 		}
 		return problem.Refuse("name", fmt.Sprintf("%q", name), fix,

@@ -120,13 +120,13 @@ func Until(ctx context.Context, o Options, check func(ctx context.Context) (done
 			return timeout(o, lastTransient)
 		case <-o.Clock.After(interval):
 		}
-		interval = Next(o, interval, o.Clock.Now().Sub(start))
+		interval = next(o, interval, o.Clock.Now().Sub(start))
 	}
 }
 
-// Next is the interval after one of interval, elapsed into the wait:
+// next is the interval after one of interval, elapsed into the wait:
 // growing by Multiplier up to Max, then a Stretch of elapsed up to Ceiling.
-func Next(o Options, interval, elapsed time.Duration) time.Duration {
+func next(o Options, interval, elapsed time.Duration) time.Duration {
 	o = o.withDefaults()
 	grown := min(time.Duration(float64(interval)*o.Multiplier), o.Max)
 	stretched := min(time.Duration(float64(elapsed)*o.Stretch), o.Ceiling)

@@ -88,9 +88,6 @@ type AuthError struct{ Err error }
 func (e *AuthError) Error() string { return e.Err.Error() }
 func (e *AuthError) Unwrap() error { return e.Err }
 
-// Auth wraps err as an AuthError.
-func Auth(err error) error { return &AuthError{Err: err} }
-
 // TimeoutError is a wait that ran out of time; Hint says what to do next.
 type TimeoutError struct {
 	Err  error
